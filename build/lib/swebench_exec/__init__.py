@@ -1,0 +1,1 @@
+"""bench-by-execution: benchmark LLMs by running the code they write."""

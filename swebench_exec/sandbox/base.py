@@ -1,0 +1,114 @@
+"""The sandbox protocol: every provider runs a command in a directory and returns a `SandboxedProcess`.
+
+Task harnesses never call `subprocess` themselves: their `invoke` goes through `run_program`, which routes to whichever
+sandbox the executor made current. That is what lets one task definition run under `local` or `docker` unchanged.
+"""
+from __future__ import annotations
+
+import contextlib
+import contextvars
+import subprocess
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterator, Protocol, Sequence
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Resource limits for one sandboxed run; defaults suit the public tasks."""
+
+    timeout_s: float = 10.0
+    memory_mb: int = 1024
+    file_size_mb: int = 64
+    open_files: int = 256
+    processes: int = 64
+    output_cap_bytes: int = 8 * 1024 * 1024  # per stream; beyond it the run is killed
+    output_keep_bytes: int = 64 * 1024  # head and tail kept of each stream
+
+
+class SandboxedProcess(subprocess.CompletedProcess):
+    """A `CompletedProcess` that also says how the run ended and how well it was isolated."""
+
+    def __init__(
+        self,
+        args: Sequence[str],
+        returncode: int,
+        stdout: str,
+        stderr: str,
+        *,
+        timed_out: bool = False,
+        output_limited: bool = False,
+        duration_s: float = 0.0,
+        isolation: dict | None = None,
+        infra_error: str | None = None,
+    ) -> None:
+        super().__init__(list(args), returncode, stdout, stderr)
+        self.timed_out = timed_out
+        self.output_limited = output_limited
+        self.duration_s = duration_s
+        self.isolation = isolation or {}
+        self.infra_error = infra_error
+
+    def record(self) -> dict:
+        return {
+            "returncode": self.returncode,
+            "timed_out": self.timed_out,
+            "output_limited": self.output_limited,
+            "duration_s": round(self.duration_s, 4),
+            "isolation": self.isolation,
+            "infra_error": self.infra_error,
+        }
+
+
+class Sandbox(Protocol):
+    """Runs untrusted programs. `name` is recorded in results; `isolation()` says what is actually enforced."""
+
+    name: str
+
+    def run(
+        self,
+        args: Sequence[str],
+        cwd: Path,
+        *,
+        stdin: str | None = None,
+        timeout: float | None = None,
+    ) -> SandboxedProcess: ...
+
+    def isolation(self) -> dict: ...
+
+
+class SandboxError(RuntimeError):
+    """The sandbox itself failed (not the program): an infrastructure failure, never scored against a model."""
+
+
+_current: contextvars.ContextVar[Sandbox | None] = contextvars.ContextVar("sandbox", default=None)
+
+
+@contextlib.contextmanager
+def use_sandbox(sandbox: Sandbox) -> Iterator[Sandbox]:
+    token = _current.set(sandbox)
+    try:
+        yield sandbox
+    finally:
+        _current.reset(token)
+
+
+def current_sandbox() -> Sandbox:
+    sandbox = _current.get()
+    if sandbox is None:
+        from .local import LocalSandbox
+
+        sandbox = LocalSandbox()
+        _current.set(sandbox)
+    return sandbox
+
+
+def run_program(
+    args: Sequence[str | Path],
+    cwd: str | Path,
+    *,
+    stdin: str | None = None,
+    timeout: float | None = None,
+) -> SandboxedProcess:
+    """Run a program in the current sandbox. An `args[0]` of "python" means the sandbox's own interpreter."""
+    return current_sandbox().run([str(a) for a in args], Path(cwd), stdin=stdin, timeout=timeout)

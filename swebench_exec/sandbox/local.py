@@ -1,0 +1,266 @@
+"""The local sandbox: a temp dir, a throwaway uid, rlimits, and namespaces where the machine allows.
+
+Layers, strongest available first, and recorded in every result so nobody mistakes a weak run for a contained one:
+bubblewrap (read-only root, private /tmp, hidden home, no network, own pid namespace), else `unshare -n` (root only),
+else nothing but rlimits. As root the program runs under a uid of its own (so RLIMIT_NPROC really bounds a fork bomb
+and root-owned files are out of reach); wall-clock timeouts kill the whole process group and reap it.
+"""
+from __future__ import annotations
+
+import math
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+from functools import lru_cache
+from pathlib import Path
+from typing import Sequence
+
+from .base import Limits, SandboxedProcess, SandboxError
+from .capture import HeadTail, drain
+
+SAFE_PATH = "/usr/local/bin:/usr/bin:/bin"
+FIRST_SANDBOX_UID = 61000
+
+
+@lru_cache(maxsize=None)
+def _works(*probe: str) -> bool:
+    try:
+        return subprocess.run(probe, capture_output=True, timeout=20).returncode == 0
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+
+
+def _is_root() -> bool:
+    return os.geteuid() == 0
+
+
+@lru_cache(maxsize=None)
+def detect_isolation() -> str:
+    """'bwrap', 'unshare' or 'none': the strongest layer that actually works on this machine."""
+    if shutil.which("bwrap") and _works("bwrap", "--ro-bind", "/", "/", "--unshare-net", "--unshare-pid", "true"):
+        return "bwrap"
+    if _is_root() and shutil.which("unshare") and _works("unshare", "-n", "true"):
+        return "unshare"
+    return "none"
+
+
+class _UidPool:
+    """Hands each concurrent run its own uid, so one run's fork bomb cannot use up another's process budget."""
+
+    def __init__(self, first: int, size: int = 256) -> None:
+        self._free = list(range(first, first + size))
+        self._lock = threading.Lock()
+
+    def acquire(self) -> int:
+        with self._lock:
+            if not self._free:
+                raise SandboxError("no free sandbox uid: too many concurrent runs")
+            return self._free.pop(0)
+
+    def release(self, uid: int) -> None:
+        with self._lock:
+            self._free.append(uid)
+
+
+_UIDS = _UidPool(FIRST_SANDBOX_UID)
+
+
+def _interpreter_dirs() -> set[str]:
+    """Directories the sandboxed interpreter needs even when they sit inside a hidden home."""
+    exe = Path(sys.executable)
+    return {str(Path(p).resolve()) for p in (sys.prefix, sys.base_prefix, exe.parent, exe.resolve().parent.parent)}
+
+
+def _hidden_dirs() -> list[str]:
+    """Places that may hold the user's secrets (~/.ssh, .env files next to the project): replaced by empty tmpfs."""
+    dirs = {str(Path.home().resolve()), str(Path.cwd().resolve())}
+    if _is_root():
+        dirs.add("/root")
+    return sorted(d for d in dirs if d != "/" and os.path.isdir(d))
+
+
+def _sandbox_env(cwd: Path) -> dict[str, str]:
+    return {
+        "PATH": f"{Path(sys.executable).parent}:{SAFE_PATH}",
+        "HOME": str(cwd),
+        "TMPDIR": "/tmp",
+        "LANG": "C.UTF-8",
+        "LC_ALL": "C.UTF-8",
+        "PYTHONIOENCODING": "utf-8",
+        "PYTHONDONTWRITEBYTECODE": "1",
+        "PYTHONUNBUFFERED": "1",
+    }
+
+
+class LocalSandbox:
+    """Runs a command on this machine inside the strongest isolation available (see module docstring)."""
+
+    name = "local"
+
+    def __init__(self, limits: Limits | None = None) -> None:
+        self.limits = limits or Limits()
+
+    def isolation(self) -> dict:
+        layer = detect_isolation()
+        return {
+            "provider": "local",
+            "layer": layer,
+            "network": layer in ("bwrap", "unshare"),
+            "filesystem": layer == "bwrap",
+            "processes": layer == "bwrap",
+            "own_uid": _is_root(),
+        }
+
+    def run(
+        self, args: Sequence[str], cwd: Path, *, stdin: str | None = None, timeout: float | None = None
+    ) -> SandboxedProcess:
+        cwd = Path(cwd).resolve()
+        timeout = self.limits.timeout_s if timeout is None else timeout
+        uid = _UIDS.acquire() if _is_root() else None
+        try:
+            if uid is not None:
+                _chown_tree(cwd, uid)
+            command = self._command(list(args), cwd, uid, timeout)
+            return self._execute(command, list(args), cwd, stdin, timeout)
+        finally:
+            if uid is not None:
+                _UIDS.release(uid)
+
+    def _command(self, args: list[str], cwd: Path, uid: int | None, timeout: float) -> list[str]:
+        if args and args[0] in ("python", "python3"):
+            args = [sys.executable, *args[1:]]
+        limits = self.limits
+        rlimits = [
+            "prlimit",
+            f"--as={limits.memory_mb * 1024 * 1024}",
+            f"--fsize={limits.file_size_mb * 1024 * 1024}",
+            f"--nofile={limits.open_files}",
+            f"--nproc={limits.processes}",
+            f"--cpu={math.ceil(timeout) + 1}",
+            "--",
+        ]
+        drop_user = (
+            ["setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups", "--no-new-privs", "--"]
+            if uid is not None
+            else []
+        )
+        inner = drop_user + rlimits + args
+        layer = detect_isolation()
+        if layer == "bwrap":
+            return _bwrap_prefix(cwd) + ["--"] + inner
+        if layer == "unshare":
+            return ["unshare", "-n", "--"] + inner
+        return inner
+
+    def _execute(
+        self, command: list[str], args: list[str], cwd: Path, stdin: str | None, timeout: float
+    ) -> SandboxedProcess:
+        limits = self.limits
+        env = _sandbox_env(cwd)
+        started = time.monotonic()
+        try:
+            proc = subprocess.Popen(
+                command,
+                cwd=cwd,
+                env=env,
+                stdin=subprocess.PIPE if stdin is not None else subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                start_new_session=True,
+            )
+        except OSError as exc:
+            raise SandboxError(f"could not start the sandbox: {exc}") from exc
+        capped = threading.Event()
+
+        def on_cap() -> None:
+            capped.set()
+            _kill_group(proc.pid)
+
+        out, err = HeadTail(limits.output_keep_bytes), HeadTail(limits.output_keep_bytes)
+        readers = [
+            drain(proc.stdout, out, limits.output_cap_bytes, on_cap),
+            drain(proc.stderr, err, limits.output_cap_bytes, on_cap),
+        ]
+        if stdin is not None:
+            threading.Thread(target=_feed, args=(proc.stdin, stdin), daemon=True).start()
+        timed_out = False
+        try:
+            returncode = proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            timed_out = True
+            _kill_group(proc.pid)
+            returncode = proc.wait()
+        _kill_group(proc.pid)  # background children left in the group go too
+        for reader in readers:
+            reader.join(timeout=5)
+        return SandboxedProcess(
+            args,
+            returncode,
+            out.text(),
+            err.text(),
+            timed_out=timed_out,
+            output_limited=capped.is_set(),
+            duration_s=time.monotonic() - started,
+            isolation=self.isolation(),
+        )
+
+
+def _bwrap_prefix(cwd: Path) -> list[str]:
+    prefix = [
+        "bwrap", "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc",
+        "--unshare-net", "--unshare-pid", "--unshare-ipc", "--unshare-uts",
+        "--die-with-parent", "--new-session", "--clearenv",
+    ]  # fmt: skip
+    emptied = sorted({"/tmp", "/var/tmp", "/run", *_hidden_dirs()})
+    for hidden in emptied:
+        prefix += ["--tmpfs", hidden]
+    for needed in sorted(_interpreter_dirs()):
+        prefix += _bind_inside(emptied, needed, "--ro-bind")
+    prefix += _bind_inside(emptied, str(cwd), "--bind") + ["--chdir", str(cwd)]
+    for key, value in _sandbox_env(cwd).items():
+        prefix += ["--setenv", key, value]
+    return prefix
+
+
+def _bind_inside(emptied: list[str], path: str, bind: str) -> list[str]:
+    """Bind `path` back in; under an emptied dir, first make its parents walkable (bwrap would make them 0700)."""
+    options: list[str] = []
+    parent = next((e for e in emptied if path.startswith(e + "/")), None)
+    if parent is None and path not in emptied and _is_root() and not _walkable(path):
+        raise SandboxError(f"the sandbox uid cannot reach {path}: use a world-traversable directory")
+    if parent is not None:
+        parts = Path(path).relative_to(parent).parts[:-1]
+        for depth in range(1, len(parts) + 1):
+            options += ["--perms", "0755", "--dir", str(Path(parent, *parts[:depth]))]
+    elif path in emptied:
+        return options  # hidden on purpose and not needed
+    return options + [bind, path, path]
+
+
+def _walkable(path: str) -> bool:
+    return all(os.stat(p).st_mode & 0o001 for p in [*map(str, Path(path).parents)])
+
+
+def _chown_tree(root: Path, uid: int) -> None:
+    for dirpath, dirnames, filenames in os.walk(root):
+        for name in [dirpath, *(os.path.join(dirpath, n) for n in dirnames + filenames)]:
+            os.lchown(name, uid, uid)
+
+
+def _kill_group(pid: int) -> None:
+    try:
+        os.killpg(pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+def _feed(pipe, text: str) -> None:
+    try:
+        with pipe:
+            pipe.write(text.encode("utf-8"))
+    except (BrokenPipeError, OSError):
+        pass

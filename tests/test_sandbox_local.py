@@ -1,0 +1,179 @@
+"""The local sandbox contains hostile programs: each test runs a real program and checks what it could not do."""
+from __future__ import annotations
+
+import os
+import socket
+import textwrap
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+
+from swebench_exec.sandbox.base import Limits
+from swebench_exec.sandbox.local import LocalSandbox, detect_isolation
+
+ISOLATED = detect_isolation() == "bwrap"
+needs_bwrap = pytest.mark.skipif(not ISOLATED, reason="bubblewrap is not installed or not usable on this machine")
+
+
+def run(tmp_path: Path, source: str, limits: Limits | None = None, **kwargs):
+    box = tmp_path / "box"
+    box.mkdir(exist_ok=True)
+    (box / "prog.py").write_text(textwrap.dedent(source))
+    return LocalSandbox(limits or Limits(timeout_s=5)).run(["python", "prog.py"], box, **kwargs)
+
+
+def processes_with(marker: str) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if marker.encode() in (entry / "cmdline").read_bytes():
+                    found.append(int(entry.name))
+            except OSError:
+                continue
+    return found
+
+
+def test_runs_a_program_with_stdin_and_reports_its_exit(tmp_path):
+    proc = run(tmp_path, "import sys; print(sys.stdin.read().upper()); sys.exit(3)", stdin="héllo")
+    assert proc.stdout == "HÉLLO\n"
+    assert proc.returncode == 3
+    assert not proc.timed_out
+
+
+def test_infinite_loop_stops_at_the_timeout(tmp_path):
+    started = time.monotonic()
+    proc = run(tmp_path, "while True:\n    pass\n", Limits(timeout_s=1.5))
+    assert proc.timed_out
+    assert time.monotonic() - started < 6
+
+
+def test_sigterm_ignoring_program_still_dies(tmp_path):
+    marker = f"stubborn-{uuid.uuid4().hex}"
+    proc = run(
+        tmp_path,
+        f"""
+        import signal, time, sys
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        sys.argv.append({marker!r})
+        while True:
+            time.sleep(0.1)
+        """,
+        Limits(timeout_s=1),
+    )
+    assert proc.timed_out
+    assert processes_with(marker) == []
+
+
+def test_background_child_does_not_outlive_the_run(tmp_path):
+    marker = f"orphan-{uuid.uuid4().hex}"
+    proc = run(
+        tmp_path,
+        f"""
+        import subprocess
+        subprocess.Popen(["sleep", "30", {marker!r}], start_new_session=True,
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        print("parent done")
+        """,
+    )
+    assert proc.stdout.strip() == "parent done"
+    time.sleep(0.3)
+    assert processes_with(marker) == []
+
+
+def test_fork_bomb_is_contained(tmp_path):
+    started = time.monotonic()
+    proc = run(
+        tmp_path,
+        """
+        import os
+        while True:
+            try:
+                os.fork()
+            except OSError:
+                pass
+        """,
+        Limits(timeout_s=3, processes=32),
+    )
+    assert proc.timed_out or proc.returncode != 0
+    assert time.monotonic() - started < 20
+    assert len(os.listdir("/proc")) < 5000  # the machine still has room
+
+
+def test_memory_hog_is_stopped_by_the_address_space_limit(tmp_path):
+    proc = run(tmp_path, "blocks = []\nwhile True:\n    blocks.append(bytearray(50 * 1024 * 1024))\n", Limits(memory_mb=512))
+    assert proc.returncode != 0
+    assert "MemoryError" in proc.stderr
+
+
+def test_endless_output_is_cut_and_the_harness_keeps_head_and_tail(tmp_path):
+    limits = Limits(timeout_s=20, output_cap_bytes=2 * 1024 * 1024, output_keep_bytes=4096)
+    proc = run(tmp_path, "import sys\nwhile True:\n    sys.stdout.write('y' * 65536)\n", limits)
+    assert proc.output_limited
+    assert len(proc.stdout) < 3 * limits.output_keep_bytes  # head + tail + a note, never the whole flood
+    assert "bytes cut by the harness" in proc.stdout
+
+
+@needs_bwrap
+def test_writes_outside_the_sandbox_leave_nothing(tmp_path):
+    target = Path("/var/tmp") / f"escape-{uuid.uuid4().hex}.txt"
+    proc = run(
+        tmp_path,
+        f"""
+        for path in ["../escape.txt", {str(target)!r}, {str(tmp_path / "abs-escape.txt")!r}]:
+            try:
+                open(path, "w").write("x")
+                print("wrote", path)
+            except OSError as exc:
+                print("refused", path, exc.errno)
+        """,
+    )
+    assert proc.returncode == 0
+    assert not (tmp_path / "escape.txt").exists()
+    assert not (tmp_path / "abs-escape.txt").exists()
+    assert not target.exists()
+
+
+def test_api_keys_are_not_visible_inside(tmp_path, monkeypatch):
+    monkeypatch.setenv("OPENROUTER_API_KEY", "sk-or-test-secret-123")
+    proc = run(tmp_path, "import os\nprint(sorted(os.environ))\nprint(open('/proc/self/environ').read())\n")
+    assert proc.returncode == 0
+    assert "OPENROUTER_API_KEY" not in proc.stdout
+    assert "sk-or-test-secret-123" not in proc.stdout
+
+
+@needs_bwrap
+def test_home_is_hidden(tmp_path):
+    secret = Path.home() / f".bench-secret-{uuid.uuid4().hex}"
+    secret.write_text("private")
+    try:
+        proc = run(tmp_path, f"print(open({str(secret)!r}).read())")
+        assert proc.returncode != 0
+        assert "private" not in proc.stdout
+    finally:
+        secret.unlink()
+
+
+def test_network_is_off_when_isolation_is_available(tmp_path):
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen()
+        port = server.getsockname()[1]
+        proc = run(
+            tmp_path,
+            f"""
+            import socket
+            try:
+                socket.create_connection(("127.0.0.1", {port}), timeout=2)
+                print("connected")
+            except OSError as exc:
+                print("blocked", exc)
+            """,
+        )
+    assert proc.isolation["network"] is (detect_isolation() in ("bwrap", "unshare"))
+    if proc.isolation["network"]:
+        assert proc.stdout.startswith("blocked")
+    else:
+        assert proc.stdout.startswith("connected")

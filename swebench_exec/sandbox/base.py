@@ -10,7 +10,7 @@ import contextvars
 import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator, Protocol, Sequence
+from typing import Any, Iterator, Protocol, Sequence
 
 
 @dataclass(frozen=True)
@@ -58,6 +58,27 @@ class SandboxedProcess(subprocess.CompletedProcess):
             "isolation": self.isolation,
             "infra_error": self.infra_error,
         }
+
+
+def how_it_ended(proc: Any) -> str:
+    """How a run ended when it ended badly ('the program timed out', 'exit 1: <last stderr line>'); '' for exit 0.
+
+    Any CompletedProcess-like works: a user's task may hand back a plain one.
+    """
+    if proc is None:
+        return ""
+    if getattr(proc, "timed_out", False):
+        return "the program timed out"
+    if getattr(proc, "output_limited", False):
+        return "the program was killed for printing too much"
+    code = getattr(proc, "returncode", 0)
+    if code in (0, None):
+        return ""
+    stderr = getattr(proc, "stderr", "") or ""
+    if isinstance(stderr, bytes):
+        stderr = stderr.decode("utf-8", "replace")
+    lines = [line.strip() for line in str(stderr).splitlines() if line.strip()]
+    return f"exit {code}: {(lines[-1] if lines else 'no stderr')[:200]}"
 
 
 class Sandbox(Protocol):

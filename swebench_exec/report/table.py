@@ -1,0 +1,54 @@
+"""The terminal summary: one line per model x arm, then each model's deltas and verdict."""
+from __future__ import annotations
+
+
+def _ci(stat: dict | None, fmt: str) -> str:
+    if not stat or stat.get("mean") is None:
+        return "-"
+    ci = stat.get("ci95")
+    interval = f" [{ci[0]:{fmt}}, {ci[1]:{fmt}}]" if ci else ""
+    return f"{stat['mean']:{fmt}}{interval}"
+
+
+def _signed(stat: dict, fmt: str) -> str:
+    if stat.get("mean") is None:
+        return "-"
+    lo, hi = stat["ci95"]
+    return f"{stat['mean']:+{fmt}} [{lo:+{fmt}}, {hi:+{fmt}}]"
+
+
+def _tokens(arm: dict) -> str:
+    return f"{_num(arm['prompt_tokens'])}/{_num(arm['completion_tokens'])}"
+
+
+def _num(value) -> str:
+    return "?" if value is None else f"{int(value)}"
+
+
+def _money(value) -> str:
+    return "?" if value is None else f"${value:.4f}"
+
+
+def _grid(header: list[str], lines: list[list[str]]) -> str:
+    widths = [max(len(str(cell)) for cell in column) for column in zip(header, *lines)]
+    render = lambda cells: "  ".join(str(c).ljust(w) for c, w in zip(cells, widths)).rstrip()  # noqa: E731
+    return "\n".join([render(header), render(["-" * w for w in widths]), *map(render, lines)])
+
+
+def render_summary(summary: dict) -> str:
+    arm_lines, model_lines = [], []
+    for model, info in summary["models"].items():
+        for arm, stats in info["arms"].items():
+            arm_lines.append([
+                model, arm, f"{stats['scored']}/{stats['rows']}", _ci(stats["format"], ".1f"),
+                _ci(stats["exec"], ".2f") + f" /{stats['max_exec']}", str(stats["solved"]), _tokens(stats),
+                _money(stats["cost_usd"]),
+            ])  # fmt: skip
+        note = f"stopped: {info['stopped']}" if info.get("stopped") else (
+            f"{info['infra_failures']} infra failure(s), not scored" if info["infra_failures"] else "")
+        model_lines.append([model, _signed(info["delta_format"], ".1f"), _signed(info["delta_exec"], ".2f"),
+                            info["verdict"], note])  # fmt: skip
+    arms = _grid(["model", "arm", "scored", "format /100 [95% CI]", "exec [95% CI]", "solved", "tokens in/out", "cost"],
+                 arm_lines)  # fmt: skip
+    deltas = _grid(["model", "Δformat (h-b)", "Δexec (h-b)", "verdict", "note"], model_lines)
+    return f"{arms}\n\n{deltas}"

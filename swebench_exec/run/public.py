@@ -1,0 +1,130 @@
+"""`demo` and `compare`: the public tier from arguments to a results file and a printed summary."""
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import sys
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+from ..contract import load_contract
+from ..models.base import Model
+from ..sandbox.base import Limits
+from ..sandbox.local import LocalSandbox
+from .store import Journal, check_writable, journal_path, read_journal, write_results
+from .summary import ARMS, summarize
+
+
+def resolve_tasks(args: argparse.Namespace) -> list[dict]:
+    from ..tasks import PUBLIC_TASKS, load_tasks_file, select_tasks
+
+    tasks = load_tasks_file(args.tasks_file) if args.tasks_file else PUBLIC_TASKS
+    if args.tasks:
+        tasks = select_tasks(tasks, [t.strip() for t in args.tasks.split(",") if t.strip()])
+    return list(tasks)
+
+
+def build_model(name: str, args: argparse.Namespace, tasks: list[dict]) -> Model:
+    """`gold` is built in; anything else is a model id on the OpenAI-compatible endpoint (checked before any call)."""
+    if name == "gold":
+        from ..models.gold import GoldModel
+
+        return GoldModel.for_tasks(tasks)
+    from ..models.client import HarnessedClient
+    from ..models.endpoints import OPENROUTER_BASE_URL, check_reachable, resolve_api_key, validate_base_url
+
+    base_url = validate_base_url(args.base_url or OPENROUTER_BASE_URL)
+    key = os.environ.get(args.api_key_env) if args.api_key_env else None
+    if args.api_key_env and not key:
+        from ..models.endpoints import ConfigError
+
+        raise ConfigError(f"--api-key-env {args.api_key_env} is not set in the environment")
+    resolve_api_key(base_url, key)
+    check_reachable(base_url)
+    return HarnessedClient(name, base_url=base_url, api_key=key, max_tokens=args.max_tokens,
+                           temperature=args.temperature)  # fmt: skip
+
+
+def model_names(args: argparse.Namespace) -> list[str]:
+    names = [args.model] if getattr(args, "model", None) else [m.strip() for m in args.models.split(",") if m.strip()]
+    if not names:
+        from ..cli import UserError
+
+        raise UserError("no model given")
+    return list(dict.fromkeys(names))
+
+
+def default_out(command: str) -> Path:
+    return Path("bench-results") / f"{command}-{datetime.now(timezone.utc):%Y%m%dT%H%M%SZ}.json"
+
+
+def run_config(args: argparse.Namespace, models: list[str], tasks: list[dict], sandbox: LocalSandbox) -> dict:
+    from ..cli import _version
+
+    contract = load_contract()
+    return {
+        "command": args.command,
+        "tier": "public",
+        "models": models,
+        "base_url": args.base_url,
+        "arms": list(ARMS),
+        "tasks": [t["id"] for t in tasks],
+        "tasks_file": str(args.tasks_file) if args.tasks_file else None,
+        "samples": args.samples,
+        "max_tokens": args.max_tokens,
+        "temperature": args.temperature,
+        "timeout_s": args.timeout,
+        "contract": {"version": contract.version, "sha256": contract.sha256},
+        "tool_version": _version(),
+        "sandbox": sandbox.isolation(),
+        "machine": {"python": platform.python_version(), "platform": platform.platform(), "cpus": os.cpu_count()},
+        "started_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+    }
+
+
+def run_public(args: argparse.Namespace) -> int:
+    from ..report.table import render_summary
+    from .runner import RunSpec, run
+
+    tasks = resolve_tasks(args)
+    names = model_names(args)
+    out = args.out or default_out(args.command)
+    check_writable(out)
+    models = {name: build_model(name, args, tasks) for name in names}
+    sandbox = LocalSandbox(Limits(timeout_s=args.timeout))
+    done = read_journal(journal_path(out)) if args.resume else []
+    if not args.resume and journal_path(out).exists():
+        journal_path(out).unlink()
+    spec = RunSpec(models=models, tasks=tasks, samples=args.samples, concurrency=args.concurrency,
+                   workers=args.workers, sandbox=sandbox)  # fmt: skip
+    config = run_config(args, names, tasks, sandbox)
+    journal = Journal(journal_path(out))
+    try:
+        rows, state = _run_with_progress(spec, journal, done, quiet=args.quiet)
+    finally:
+        journal.close()
+    config["finished_at"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    config["stopped"] = state.stopped
+    summary = summarize(rows, state.stopped)
+    write_results(out, config, rows, summary)
+    print(render_summary(summary))
+    print(f"\nresults: {out}")
+    for model, reason in state.stopped.items():
+        print(f"error: {model} was stopped: {reason}", file=sys.stderr)
+    return 3 if state.stopped else 0
+
+
+def _run_with_progress(spec, journal: Journal, done: list[dict], quiet: bool):
+    from tqdm import tqdm
+
+    from .runner import pending_jobs, run
+
+    total = len(pending_jobs(spec, done))
+    started = time.monotonic()
+    with tqdm(total=total, desc="rows", unit="row", disable=quiet or None, file=sys.stderr) as bar:
+        rows, state = run(spec, journal, done, on_row=lambda row: bar.update(1))
+    if not quiet:
+        print(f"{total} row(s) in {time.monotonic() - started:.1f}s", file=sys.stderr)
+    return rows, state

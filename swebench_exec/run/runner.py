@@ -1,0 +1,125 @@
+"""Runs the job matrix: model calls on a thread pool, executions bounded separately, rows journaled as they finish."""
+from __future__ import annotations
+
+import hashlib
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from typing import Callable
+
+from ..contract import build_prompt
+from ..models.base import Model, Response
+from ..models.outcomes import INFRA_OUTCOMES, MODEL_OUTCOMES, STOPS_MODEL
+from ..sandbox.base import Sandbox
+from ..scoring import executor_score, format_score
+from .jobs import Job, job_matrix
+from .store import Journal
+from .summary import ARMS
+
+NOT_CALLED = "not_called"
+
+
+@dataclass
+class RunSpec:
+    models: dict[str, Model]
+    tasks: list[dict]
+    samples: int = 1
+    arms: tuple[str, ...] = ARMS
+    concurrency: int = 4
+    workers: int = 2
+    sandbox: Sandbox | None = None
+    contract_version: str = "v1"
+
+
+@dataclass
+class RunState:
+    """What the run learned while running: models it had to stop, and why."""
+
+    stopped: dict[str, str] = field(default_factory=dict)
+    successes: dict[str, int] = field(default_factory=dict)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def note(self, model: str, response: Response) -> None:
+        with self.lock:
+            if response.outcome in MODEL_OUTCOMES:
+                self.successes[model] = self.successes.get(model, 0) + 1
+            elif response.outcome in STOPS_MODEL or (
+                response.outcome == "transport_error" and not self.successes.get(model)
+            ):
+                self.stopped.setdefault(model, f"{response.outcome}: {response.error}")
+
+
+def prompt_sha256(prompt: str) -> str:
+    return hashlib.sha256(prompt.encode("utf-8")).hexdigest()
+
+
+def score_response(task: dict, text: str, outcome: str, sandbox: Sandbox | None) -> dict:
+    """Both scores for one reply; infrastructure outcomes are never scored. Shared by runs and `rescore`."""
+    if outcome not in MODEL_OUTCOMES:
+        return {"format": None, "executor": None, "parse": None}
+    shape = format_score(text, task["expected_files"])
+    executed = executor_score(text, task=task, sandbox=sandbox)
+    return {"format": shape.record(), "executor": executed.record(), "parse": shape.parse.record()}
+
+
+def _not_called_row(job: Job, reason: str) -> dict:
+    return {"response": None, "outcome": NOT_CALLED, "error": f"not called: model stopped ({reason})",
+            "format": None, "executor": None, "parse": None}  # fmt: skip
+
+
+def run_job(job: Job, task: dict, spec: RunSpec, state: RunState, execution_slots: threading.Semaphore) -> dict:
+    prompt = build_prompt(task["prompt"], job.harnessed, spec.contract_version)
+    row = {"model": job.model, "task_id": job.task_id, "tier": "public", "arm": job.arm, "sample": job.sample,
+           "prompt_sha256": prompt_sha256(prompt)}  # fmt: skip
+    reason = state.stopped.get(job.model)
+    if reason:
+        return {**row, **_not_called_row(job, reason)}
+    started = time.monotonic()
+    response = spec.models[job.model].answer(task["prompt"], job.harnessed)
+    state.note(job.model, response)
+    model_s = time.monotonic() - started
+    with execution_slots:
+        scores = score_response(task, response.text, response.outcome, spec.sandbox)
+    return {
+        **row,
+        "response": response.record(),
+        "outcome": response.outcome,
+        **scores,
+        "timings": {"model_s": round(model_s, 4), "score_s": round(time.monotonic() - started - model_s, 4)},
+    }
+
+
+def pending_jobs(spec: RunSpec, done: list[dict]) -> list[Job]:
+    """Jobs with no finished row yet; rows that failed for infrastructure reasons are run again."""
+    finished = {(r["model"], r["task_id"], r["arm"], r["sample"]) for r in done
+                if r["outcome"] not in INFRA_OUTCOMES and r["outcome"] != NOT_CALLED}  # fmt: skip
+    jobs = job_matrix(list(spec.models), [t["id"] for t in spec.tasks], spec.samples, spec.arms)
+    return [job for job in jobs if job.key not in finished]
+
+
+def run(
+    spec: RunSpec,
+    journal: Journal | None = None,
+    done: list[dict] | None = None,
+    on_row: Callable[[dict], None] | None = None,
+) -> tuple[list[dict], RunState]:
+    """Run every pending job; returns all rows (earlier finished ones first) and the run state."""
+    done = done or []
+    jobs = pending_jobs(spec, done)
+    keep = {job.key for job in jobs}
+    rows = [r for r in done if (r["model"], r["task_id"], r["arm"], r["sample"]) not in keep]
+    tasks = {t["id"]: t for t in spec.tasks}
+    state = RunState()
+    slots = threading.Semaphore(max(1, spec.workers))
+    with ThreadPoolExecutor(max_workers=max(1, spec.concurrency)) as pool:
+        futures = [pool.submit(run_job, job, tasks[job.task_id], spec, state, slots) for job in jobs]
+        for future in as_completed(futures):
+            row = future.result()
+            rows.append(row)
+            if journal:
+                journal.append(row)
+            if on_row:
+                on_row(row)
+    rows.sort(key=lambda r: (r["model"], r["task_id"], r["sample"], r["arm"]))
+    return rows, state

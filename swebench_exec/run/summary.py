@@ -1,0 +1,91 @@
+"""Per model x arm aggregates, paired deltas and verdicts, computed from rows alone (so `report` can redo it)."""
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from statistics import fmean
+from typing import Iterable
+
+from ..models.outcomes import INFRA_OUTCOMES
+from .stats import bootstrap_interval, paired_delta, pass_at_k, verdict
+
+ARMS = ("harnessed", "bare")
+
+
+def is_scored(row: dict) -> bool:
+    executor = row.get("executor") or {}
+    return row["outcome"] not in INFRA_OUTCOMES and executor.get("score") is not None
+
+
+def _mean_ci(values: list[float]) -> dict:
+    return {"mean": fmean(values) if values else None, "ci95": list(bootstrap_interval(values) or []) or None}
+
+
+def _sum_known(values: Iterable[float | None]) -> float | None:
+    known = [v for v in values if v is not None]
+    return sum(known) if known else None
+
+
+def _arm_summary(rows: list[dict]) -> dict:
+    scored = [r for r in rows if is_scored(r)]
+    usage = [r["response"].get("usage") or {} for r in rows if r.get("response")]
+    max_score = max((r["executor"]["max_score"] for r in scored), default=3)
+    solved = sum(1 for r in scored if r["executor"]["score"] == r["executor"]["max_score"])
+    cost = _sum_known(r["response"].get("cost_usd") for r in rows if r.get("response"))
+    return {
+        "rows": len(rows),
+        "scored": len(scored),
+        "format": _mean_ci([r["format"]["score"] for r in scored]),
+        "exec": _mean_ci([r["executor"]["score"] for r in scored]),
+        "max_exec": max_score,
+        "solved": solved,
+        "prompt_tokens": _sum_known(u.get("prompt_tokens") for u in usage),
+        "completion_tokens": _sum_known(u.get("completion_tokens") for u in usage),
+        "cost_usd": cost,
+        "cost_per_solved_usd": (cost / solved) if cost is not None and solved else None,
+        "outcomes": dict(Counter(r["outcome"] for r in rows)),
+        "exec_statuses": dict(Counter((r.get("executor") or {}).get("status", "not_run") for r in scored)),
+        "pass_at_k": _pass_at_k(scored),
+    }
+
+
+def _pass_at_k(scored: list[dict]) -> dict:
+    per_task: dict[str, list[bool]] = defaultdict(list)
+    for r in scored:
+        per_task[r["task_id"]].append(r["executor"]["score"] == r["executor"]["max_score"])
+    if not per_task:
+        return {}
+    n = min(len(v) for v in per_task.values())
+    return {
+        f"pass@{k}": fmean(pass_at_k(len(v), sum(v), k) for v in per_task.values())
+        for k in sorted({1, n})
+    }
+
+
+def _pairs(by_arm: dict[str, list[dict]], field: str) -> list[tuple[float, float]]:
+    bare = {(r["task_id"], r["sample"]): r for r in by_arm.get("bare", []) if is_scored(r)}
+    return [
+        (r[field]["score"], bare[(r["task_id"], r["sample"])][field]["score"])
+        for r in by_arm.get("harnessed", [])
+        if is_scored(r) and (r["task_id"], r["sample"]) in bare
+    ]
+
+
+def summarize(rows: list[dict], stopped: dict[str, str] | None = None) -> dict:
+    """Group rows by model and arm; a model's verdict uses only units scored on both arms."""
+    grouped: dict[str, dict[str, list[dict]]] = defaultdict(lambda: defaultdict(list))
+    for row in rows:
+        grouped[row["model"]][row["arm"]].append(row)
+    models = {}
+    for model, by_arm in grouped.items():
+        d_format = paired_delta(_pairs(by_arm, "format"))
+        d_exec = paired_delta(_pairs(by_arm, "executor"))
+        all_rows = [r for arm_rows in by_arm.values() for r in arm_rows]
+        models[model] = {
+            "arms": {arm: _arm_summary(by_arm.get(arm, [])) for arm in ARMS if arm in by_arm},
+            "delta_format": d_format,
+            "delta_exec": d_exec,
+            "verdict": verdict(d_format, d_exec),
+            "infra_failures": sum(1 for r in all_rows if r["outcome"] in INFRA_OUTCOMES or not is_scored(r)),
+            "stopped": (stopped or {}).get(model),
+        }
+    return {"models": models}

@@ -1,0 +1,148 @@
+"""executor_score: the ground truth. Extract the program, run it in a sandbox against the task's cases, count passes.
+
+The program is run exactly as written (a stray `python` line inside a block is a NameError, not something to heal):
+the executor measures what a user would get by running the reply.
+"""
+from __future__ import annotations
+
+import shutil
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..parse import extract_program, write_files
+from ..sandbox.base import Sandbox, SandboxError, SandboxedProcess, how_it_ended, use_sandbox
+
+MAX_SCORE = 3
+INFRA_STATUSES = ("sandbox_error", "harness_error")
+
+
+@dataclass
+class ExecResult:
+    score: int | None  # None when infrastructure failed: such a row is never counted against the model
+    reason: str
+    status: str  # pass | wrong_output | crashed | timeout | output_limit | syntax_error | no_code | sandbox_error | harness_error
+    max_score: int = MAX_SCORE
+    extraction: dict = field(default_factory=dict)
+    process: dict | None = None
+    duration_s: float = 0.0
+
+    @property
+    def infra(self) -> bool:
+        return self.status in INFRA_STATUSES
+
+    def record(self) -> dict:
+        return {
+            "score": self.score,
+            "max_score": self.max_score,
+            "reason": self.reason,
+            "status": self.status,
+            "extraction": self.extraction,
+            "process": self.process,
+            "duration_s": round(self.duration_s, 4),
+        }
+
+
+def _resolve_task(task: dict | None, task_id: str | None, harness: dict | None) -> dict:
+    if task is None:
+        from ..tasks import PUBLIC_TASKS
+
+        task = next((t for t in PUBLIC_TASKS if t["id"] == task_id), None)
+        if task is None:
+            raise ValueError(f"unknown task id {task_id!r}: pass task=<your task dict> for a task of your own")
+    return {**task, "harness": harness or task["harness"]}
+
+
+def _status_of(proc: SandboxedProcess, score: int) -> str:
+    if score == MAX_SCORE:
+        return "pass"
+    if proc.timed_out:
+        return "timeout"
+    if proc.output_limited:
+        return "output_limit"
+    return "crashed" if proc.returncode != 0 else "wrong_output"
+
+
+def _explain(proc: SandboxedProcess, check_reason: str) -> str:
+    """The check's reason, prefixed with how the run ended unless the check already said so."""
+    ending = how_it_ended(proc)
+    return f"{ending}; {check_reason}" if ending and ending not in check_reason else check_reason
+
+
+def _as_sandboxed(proc) -> SandboxedProcess:
+    """A user's `invoke` may hand back a plain CompletedProcess; treat it as a run with nothing special recorded."""
+    if isinstance(proc, SandboxedProcess):
+        return proc
+    return SandboxedProcess(proc.args, proc.returncode, proc.stdout or "", proc.stderr or "")
+
+
+def _syntax_error(path: Path) -> str | None:
+    if path.suffix != ".py":
+        return None
+    try:
+        compile(path.read_bytes(), path.name, "exec")
+    except SyntaxError as exc:
+        return f"SyntaxError at {path.name}:{exc.lineno}: {exc.msg}"
+    except ValueError as exc:  # e.g. NUL bytes
+        return f"SyntaxError in {path.name}: {exc}"
+    return None
+
+
+def executor_score(
+    text: str,
+    task_id: str | None = None,
+    harness: dict | None = None,
+    *,
+    task: dict | None = None,
+    sandbox: Sandbox | None = None,
+) -> ExecResult:
+    """Run the program in `text` against a task's three cases. Public tasks are found by id; your own go in `task`."""
+    task = _resolve_task(task, task_id, harness)
+    expected = list(task["expected_files"])
+    extraction = extract_program(text or "", expected, task.get("entry_point"))
+    record = {"method": extraction.method, "detail": extraction.detail, "files": sorted(extraction.files)}
+    if not extraction.files:
+        return ExecResult(0, f"no code found: {extraction.detail}", "no_code", extraction=record)
+    if expected[0] not in extraction.files:
+        return ExecResult(0, f"no code found: {expected[0]} is not among {sorted(extraction.files)}", "no_code",
+                          extraction=record)  # fmt: skip
+    started = time.monotonic()
+    workdir = Path(tempfile.mkdtemp(prefix="bbe-task-"))
+    try:
+        return _execute(task, extraction.files, workdir, record, sandbox, started)
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def _execute(task: dict, files: dict, workdir: Path, record: dict, sandbox: Sandbox | None, started: float) -> ExecResult:
+    harness = task["harness"]
+    try:
+        harness["prepare"](workdir)
+    except Exception as exc:  # noqa: BLE001 - the task's own code failed, not the model's
+        return ExecResult(None, f"task prepare() failed: {exc!r}", "harness_error", extraction=record)
+    record["refused"] = write_files(workdir, files)
+    script = workdir / task["expected_files"][0]
+    if error := _syntax_error(script):
+        return ExecResult(0, error, "syntax_error", extraction=record, duration_s=time.monotonic() - started)
+    try:
+        if sandbox is None:
+            proc = harness["invoke"](workdir, script)
+        else:
+            with use_sandbox(sandbox):
+                proc = harness["invoke"](workdir, script)
+    except SandboxError as exc:
+        return ExecResult(None, f"sandbox failed: {exc}", "sandbox_error", extraction=record)
+    proc = _as_sandboxed(proc)
+    process = proc.record()
+    if proc.infra_error:
+        return ExecResult(None, f"sandbox failed: {proc.infra_error}", "sandbox_error", extraction=record, process=process)
+    try:
+        score, check_reason = harness["check"](proc, workdir)
+    except Exception as exc:  # noqa: BLE001
+        return ExecResult(None, f"task check() failed: {exc!r}", "harness_error", extraction=record, process=process)
+    status = _status_of(proc, int(score))
+    return ExecResult(
+        int(score), _explain(proc, check_reason), status, extraction=record, process=process,
+        duration_s=time.monotonic() - started,
+    )  # fmt: skip

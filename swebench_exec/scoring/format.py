@@ -1,0 +1,80 @@
+"""format_score: how well a reply follows the contract's *shape*, 0-100, item by item. It never runs anything.
+
+This is the scorer the product exists to distrust: it is kept honest and simple so the gap between it and the
+executor (the Format Scorer Trap) is the model's doing, not the scorer's.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import PurePosixPath
+
+from ..parse import ParseResult, parse_file_blocks, strip_think
+
+# (check name, weight); weights sum to 100.
+PUBLIC_CHECKS = (
+    ("file_blocks_present", 25),
+    ("expected_files_present", 20),
+    ("no_unexpected_files", 10),
+    ("blocks_closed", 10),
+    ("no_refused_paths", 10),
+    ("no_duplicate_paths", 5),
+    ("info_string_clean", 10),
+    ("run_line_names_expected_file", 10),
+)
+
+
+@dataclass
+class FormatResult:
+    score: float
+    checks: list[dict] = field(default_factory=list)
+    parse: ParseResult | None = None
+
+    @property
+    def reason(self) -> str:
+        failed = [c["name"] for c in self.checks if not c["passed"]]
+        return "all checks pass" if not failed else "failed: " + ", ".join(failed)
+
+    def record(self) -> dict:
+        return {"score": self.score, "reason": self.reason, "checks": self.checks}
+
+
+def _defects(parsed: ParseResult, kind: str) -> list[str]:
+    return [d.path or d.detail for d in parsed.defects if d.kind == kind]
+
+
+def _public_checks(parsed: ParseResult, expected: list[str]) -> dict[str, tuple[bool, str]]:
+    written = list(parsed.files)
+    missing = [f for f in expected if f not in parsed.files]
+    unexpected = [f for f in written if f not in expected]
+    run = parsed.run_command or ""
+    run_names = any(PurePosixPath(f).name in run.split() or f in run.split() for f in expected)
+    return {
+        "file_blocks_present": (bool(parsed.blocks), f"{len(parsed.blocks)} FILE block(s)"),
+        "expected_files_present": (not missing, "missing: " + ", ".join(missing) if missing else "all present"),
+        "no_unexpected_files": (not unexpected, "unexpected: " + ", ".join(unexpected) if unexpected else "none"),
+        "blocks_closed": (not _defects(parsed, "unclosed"), f"unclosed: {_defects(parsed, 'unclosed')}"),
+        "no_refused_paths": (not _defects(parsed, "refused_path"), f"refused: {_defects(parsed, 'refused_path')}"),
+        "no_duplicate_paths": (not _defects(parsed, "duplicate_path"), f"duplicates: {_defects(parsed, 'duplicate_path')}"),
+        "info_string_clean": (
+            not _defects(parsed, "stray_language_line"),
+            f"stray language line in: {_defects(parsed, 'stray_language_line')}",
+        ),
+        "run_line_names_expected_file": (bool(run) and run_names, f"RUN: {run}" if run else "no RUN line"),
+    }
+
+
+def weigh(results: dict[str, tuple[bool, str]], weights: tuple[tuple[str, int], ...], gate: bool) -> FormatResult:
+    """Sum the weights of passed checks. Without any FILE block (`gate` false) nothing can be verified, so all fail."""
+    checks = [
+        {"name": name, "weight": weight, "passed": bool(gate and results[name][0]), "detail": results[name][1]}
+        for name, weight in weights
+    ]
+    return FormatResult(score=float(sum(c["weight"] for c in checks if c["passed"])), checks=checks)
+
+
+def format_score(text: str, expected_files: list[str]) -> FormatResult:
+    """Score the reply's shape against the contract for a task expecting `expected_files`."""
+    parsed = parse_file_blocks(strip_think(text or ""))
+    result = weigh(_public_checks(parsed, list(expected_files)), PUBLIC_CHECKS, gate=bool(parsed.blocks))
+    result.parse = parsed
+    return result

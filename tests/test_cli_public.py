@@ -1,0 +1,233 @@
+"""The public tier end to end through the CLI: gold offline, a scripted real HTTP server, and the one-line errors."""
+from __future__ import annotations
+
+import json
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from scripted_server import Reply, ScriptedServer, chat_reply
+from swebench_exec.cli import main
+from swebench_exec.contract import load_contract
+from swebench_exec.models.gold import bare_reply, harnessed_reply
+from swebench_exec.tasks import PUBLIC_TASKS
+
+TASKS = {t["id"]: t for t in PUBLIC_TASKS}
+
+
+def task_for_prompt(request_json: dict) -> tuple[dict, bool]:
+    prompt = request_json["messages"][-1]["content"]
+    harnessed = prompt.startswith(load_contract().text.rstrip())
+    task = next(t for t in PUBLIC_TASKS if prompt.endswith(t["prompt"]))
+    return task, harnessed
+
+
+def stray_python_replies(request_json: dict) -> Reply:
+    """Harnessed replies put the language on its own line inside the block (the seed's 'pre-heal' bug)."""
+    task, harnessed = task_for_prompt(request_json)
+    if harnessed:
+        text = harnessed_reply(task["reference"], task["run"]).replace("```python\n", "```\npython\n")
+    else:
+        text = bare_reply(task["reference"], task["run"])
+    return chat_reply(text)
+
+
+def run_cli(capsys, *args: str) -> tuple[int, str, str]:
+    code = main(list(args))
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def load(path: Path) -> dict:
+    return json.loads(path.read_text())
+
+
+def test_gold_demo_is_format_only(tmp_path, capsys):
+    out = tmp_path / "x.json"
+    code, stdout, _ = run_cli(capsys, "demo", "--model", "gold", "--out", str(out), "--quiet")
+    assert code == 0
+    result = load(out)
+    gold = result["summary"]["models"]["gold"]
+    assert gold["verdict"] == "FORMAT_ONLY"
+    assert gold["delta_exec"]["mean"] == 0
+    assert gold["arms"]["harnessed"]["format"]["mean"] > gold["arms"]["bare"]["format"]["mean"]
+    assert {(r["task_id"], r["arm"]): r["executor"]["score"] for r in result["rows"]} == {
+        (t, arm): 3 for t in TASKS for arm in ("harnessed", "bare")
+    }
+    assert "FORMAT_ONLY" in stdout
+
+
+def test_results_are_schema_versioned_and_every_row_auditable(tmp_path, capsys):
+    out = tmp_path / "x.json"
+    run_cli(capsys, "demo", "--model", "gold", "--out", str(out), "--quiet", "--tasks", "csv_totals")
+    result = load(out)
+    assert result["schema_version"] == 1
+    contract = load_contract()
+    assert result["config"]["contract"] == {"version": contract.version, "sha256": contract.sha256}
+    assert result["config"]["sandbox"]["provider"] == "local"
+    row = next(r for r in result["rows"] if r["arm"] == "bare")
+    assert row["response"]["text"].startswith("Here is a solution.")
+    assert row["executor"]["extraction"]["method"] == "named_block"  # gold names the file before its block
+    assert row["executor"]["reason"] == "all 3 cases pass"
+    assert [c["name"] for c in row["format"]["checks"]][:2] == ["file_blocks_present", "expected_files_present"]
+    journal = out.with_name(out.name + ".journal.jsonl")
+    assert len(journal.read_text().splitlines()) == 2
+
+
+def test_stray_language_line_makes_the_harness_regress(tmp_path, capsys):
+    out = tmp_path / "x.json"
+    with ScriptedServer(reply_for=stray_python_replies) as server:
+        code, stdout, _ = run_cli(capsys, "demo", "--model", "scripted-model", "--base-url", server.url,
+                                  "--out", str(out), "--quiet")  # fmt: skip
+    assert code == 0
+    summary = load(out)["summary"]["models"]["scripted-model"]
+    assert summary["verdict"] == "HARNESS_REGRESSES"
+    assert summary["delta_exec"]["mean"] < 0
+    assert summary["delta_exec"]["ci95"][1] < 0
+    harnessed = [r for r in load(out)["rows"] if r["arm"] == "harnessed"]
+    assert all(r["executor"]["score"] == 0 and "NameError" in r["executor"]["reason"] for r in harnessed)
+    assert all(not c["passed"] for r in harnessed for c in r["format"]["checks"] if c["name"] == "info_string_clean")
+
+
+def test_every_request_sends_max_tokens_and_temperature(tmp_path, capsys):
+    with ScriptedServer(reply_for=stray_python_replies) as server:
+        run_cli(capsys, "demo", "--model", "scripted-model", "--base-url", server.url, "--tasks", "grid_path",
+                "--max-tokens", "321", "--temperature", "0.5", "--samples", "2", "--out", str(tmp_path / "x.json"),
+                "--quiet")  # fmt: skip
+        bodies = [r.json for r in server.chat_requests()]
+    assert len(bodies) == 4  # 1 task x 2 arms x 2 samples
+    assert {b["max_tokens"] for b in bodies} == {321}
+    assert {b["temperature"] for b in bodies} == {0.5}
+
+
+def test_out_of_credits_stops_one_model_and_the_run_goes_on(tmp_path, capsys):
+    def replies(request_json):
+        if request_json["model"] == "broke-model":
+            return Reply(status=402, body={"error": {"message": "Insufficient credits", "code": 402}})
+        return stray_python_replies(request_json)
+
+    out = tmp_path / "x.json"
+    with ScriptedServer(reply_for=replies) as server:
+        code, _, stderr = run_cli(capsys, "compare", "--models", "broke-model,scripted-model", "--base-url",
+                                  server.url, "--out", str(out), "--quiet", "--concurrency", "1")  # fmt: skip
+        broke_calls = [r for r in server.chat_requests() if r.json["model"] == "broke-model"]
+    assert code == 3
+    assert len(broke_calls) == 1  # never retried, never called again
+    assert "broke-model was stopped: insufficient_credits" in stderr
+    summary = load(out)["summary"]["models"]
+    assert summary["scripted-model"]["verdict"] == "HARNESS_REGRESSES"
+    assert summary["broke-model"]["stopped"].startswith("insufficient_credits")
+    assert summary["broke-model"]["arms"]["harnessed"]["scored"] == 0
+
+
+def test_api_key_never_reaches_results_or_output(tmp_path, capsys, monkeypatch):
+    secret = "sk-test-DO-NOT-LEAK-7d1f3c"
+    monkeypatch.setenv("MY_BENCH_KEY", secret)
+    out = tmp_path / "x.json"
+    with ScriptedServer(reply_for=stray_python_replies) as server:
+        _, stdout, stderr = run_cli(capsys, "demo", "--model", "scripted-model", "--base-url", server.url,
+                                    "--api-key-env", "MY_BENCH_KEY", "--tasks", "lru_replay", "--out", str(out))  # fmt: skip
+        sent = {v for r in server.chat_requests() for k, v in r.headers.items() if k.lower() == "authorization"}
+    assert sent == {f"Bearer {secret}"}  # the key was used...
+    for path in tmp_path.rglob("*"):
+        if path.is_file():
+            assert secret not in path.read_text(errors="replace"), path  # ...and written nowhere
+    assert secret not in stdout + stderr
+
+
+def test_tasks_file_runs_a_users_own_task(tmp_path, capsys):
+    tasks_file = tmp_path / "my_tasks.py"
+    tasks_file.write_text(
+        '''
+from swebench_exec.sandbox.base import run_program
+
+def prepare(tmp_dir):
+    (tmp_dir / "n.txt").write_text("1 2 3")
+
+def invoke(tmp_dir, script_path):
+    return run_program(["python", script_path.name], cwd=tmp_dir)
+
+def check(proc, tmp_dir):
+    got = proc.stdout.split()
+    wanted = ["6", "3", "1"]
+    score = sum(1 for g, w in zip(got, wanted) if g == w)
+    return score, "all 3 cases pass" if score == 3 else f"expected {wanted}, got {got}"
+
+SOLUTION = "def main():\\n    n = [int(x) for x in open('n.txt').read().split()]\\n    print(sum(n)); print(max(n)); print(min(n))\\n\\nmain()\\n"
+
+TASKS = [{
+    "id": "sum_max_min", "category": "arithmetic", "prompt": "Write stats.py printing sum, max, min of n.txt.",
+    "expected_files": ["stats.py"], "entry_point": "main",
+    "harness": {"prepare": prepare, "invoke": invoke, "check": check},
+    "reference": {"stats.py": SOLUTION},
+}]
+'''
+    )
+    out = tmp_path / "x.json"
+    code, stdout, _ = run_cli(capsys, "demo", "--model", "gold", "--tasks-file", str(tasks_file), "--out", str(out),
+                              "--quiet")  # fmt: skip
+    assert code == 0
+    rows = load(out)["rows"]
+    assert {(r["task_id"], r["arm"], r["executor"]["score"]) for r in rows} == {
+        ("sum_max_min", "harnessed", 3), ("sum_max_min", "bare", 3)
+    }
+
+
+def test_resume_reruns_only_missing_and_infrastructure_rows(tmp_path, capsys):
+    out = tmp_path / "x.json"
+    with ScriptedServer(reply_for=stray_python_replies) as server:
+        run_cli(capsys, "demo", "--model", "scripted-model", "--base-url", server.url, "--tasks",
+                "csv_totals,log_levels", "--out", str(out), "--quiet")  # fmt: skip
+        journal = out.with_name(out.name + ".journal.jsonl")
+        rows = [json.loads(line) for line in journal.read_text().splitlines()]
+        rows[0]["outcome"] = "rate_limited"  # as if the provider had failed on this one
+        journal.write_text("".join(json.dumps(r) + "\n" for r in rows[:3]) + '{"truncated line')
+        before = len(server.chat_requests())
+        run_cli(capsys, "demo", "--model", "scripted-model", "--base-url", server.url, "--tasks",
+                "csv_totals,log_levels", "--out", str(out), "--quiet", "--resume")  # fmt: skip
+        assert len(server.chat_requests()) - before == 2  # the rate-limited row and the lost fourth one
+    final = load(out)["rows"]
+    assert len(final) == 4
+    assert len({(r["task_id"], r["arm"], r["sample"]) for r in final}) == 4
+    assert all(r["outcome"] == "ok" for r in final)
+
+
+@pytest.mark.parametrize(
+    ("args", "env", "message"),
+    [
+        (["demo", "--model", "anthropic/claude-haiku-4.5"], {}, "no API key"),
+        (["demo", "--model", "gold", "--tasks", "nope"], {}, "nope"),
+        (["demo", "--model", "x", "--base-url", "htp:/nowhere"], {}, "htp:/nowhere"),
+        (["demo", "--model", "gold", "--out", "/proc/forbidden/x.json"], {}, "cannot write --out"),
+        (["demo", "--model", "gold", "--tasks-file", "/nonexistent/tasks.py"], {}, "/nonexistent/tasks.py"),
+    ],
+)
+def test_user_mistakes_are_one_line_errors(args, env, message, capsys, monkeypatch, tmp_path):
+    monkeypatch.delenv("OPENROUTER_API_KEY", raising=False)
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    monkeypatch.chdir(tmp_path)
+    code, _, stderr = run_cli(capsys, *args)
+    assert code == 2
+    assert stderr.startswith("error: ") and message in stderr
+    assert len(stderr.strip().splitlines()) == 1
+    assert "Traceback" not in stderr
+
+
+def test_unreachable_server_is_a_one_line_error(capsys, tmp_path):
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]  # closed once the block ends: nothing listens there
+    code, _, stderr = run_cli(capsys, "demo", "--model", "m", "--base-url", f"http://127.0.0.1:{port}/v1",
+                              "--out", str(tmp_path / "x.json"))  # fmt: skip
+    assert code == 2
+    assert stderr.startswith("error: ") and f"127.0.0.1:{port}" in stderr
+    assert len(stderr.strip().splitlines()) == 1
+
+
+def test_console_script_help_teaches(tmp_path):
+    result = subprocess.run(["bench-by-execution", "demo", "--help"], capture_output=True, text=True, check=True)
+    for option in ("--model", "--base-url", "--tasks-file", "--samples", "--concurrency", "--out", "--resume"):
+        assert option in result.stdout

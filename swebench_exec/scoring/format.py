@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 
-from ..parse import ParseResult, parse_file_blocks, strip_think
+from ..parse import ParseResult, parse_file_blocks
 
 # (check name, weight); weights sum to 100.
 PUBLIC_CHECKS = (
@@ -74,7 +74,7 @@ def weigh(results: dict[str, tuple[bool, str]], weights: tuple[tuple[str, int], 
 
 def format_score(text: str, expected_files: list[str]) -> FormatResult:
     """Score the reply's shape against the contract for a task expecting `expected_files`."""
-    parsed = parse_file_blocks(strip_think(text or ""))
+    parsed = parse_file_blocks(text or "")
     result = weigh(_public_checks(parsed, list(expected_files)), PUBLIC_CHECKS, gate=bool(parsed.blocks))
     result.parse = parsed
     return result

@@ -101,8 +101,19 @@ class LocalSandbox:
 
     name = "local"
 
-    def __init__(self, limits: Limits | None = None) -> None:
+    def __init__(
+        self,
+        limits: Limits | None = None,
+        *,
+        env: dict[str, str] | None = None,
+        read_only: Sequence[Path] = (),
+        writable: Sequence[Path] = (),
+    ) -> None:
+        """`env` adds variables; `read_only` / `writable` bind extra host paths in (a venv, a repo's git dir)."""
         self.limits = limits or Limits()
+        self.env = dict(env or {})
+        self.read_only = [str(Path(p).resolve()) for p in read_only]
+        self.writable = [str(Path(p).resolve()) for p in writable]
 
     def isolation(self) -> dict:
         layer = detect_isolation()
@@ -123,12 +134,16 @@ class LocalSandbox:
         uid = _UIDS.acquire() if _is_root() else None
         try:
             if uid is not None:
-                _chown_tree(cwd, uid)
+                for tree in (cwd, *map(Path, self.writable)):
+                    _chown_tree(tree, uid)
             command = self._command(list(args), cwd, uid, timeout)
             return self._execute(command, list(args), cwd, stdin, timeout)
         finally:
             if uid is not None:
                 _UIDS.release(uid)
+
+    def environment(self, cwd: Path) -> dict[str, str]:
+        return {**_sandbox_env(cwd), **self.env}
 
     def _command(self, args: list[str], cwd: Path, uid: int | None, timeout: float) -> list[str]:
         if args and args[0] in ("python", "python3"):
@@ -151,7 +166,7 @@ class LocalSandbox:
         inner = drop_user + rlimits + args
         layer = detect_isolation()
         if layer == "bwrap":
-            return _bwrap_prefix(cwd) + ["--"] + inner
+            return _bwrap_prefix(cwd, self.environment(cwd), self.read_only, self.writable) + ["--"] + inner
         if layer == "unshare":
             return ["unshare", "-n", "--"] + inner
         return inner
@@ -160,7 +175,7 @@ class LocalSandbox:
         self, command: list[str], args: list[str], cwd: Path, stdin: str | None, timeout: float
     ) -> SandboxedProcess:
         limits = self.limits
-        env = _sandbox_env(cwd)
+        env = self.environment(cwd)
         started = time.monotonic()
         try:
             proc = subprocess.Popen(
@@ -209,7 +224,7 @@ class LocalSandbox:
         )
 
 
-def _bwrap_prefix(cwd: Path) -> list[str]:
+def _bwrap_prefix(cwd: Path, env: dict[str, str], read_only: list[str], writable: list[str]) -> list[str]:
     prefix = [
         "bwrap", "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc",
         "--unshare-net", "--unshare-pid", "--unshare-ipc", "--unshare-uts",
@@ -218,10 +233,12 @@ def _bwrap_prefix(cwd: Path) -> list[str]:
     emptied = sorted({"/tmp", "/var/tmp", "/run", *_hidden_dirs()})
     for hidden in emptied:
         prefix += ["--tmpfs", hidden]
-    for needed in sorted(_interpreter_dirs()):
+    for needed in sorted(_interpreter_dirs() | set(read_only)):
         prefix += _bind_inside(emptied, needed, "--ro-bind")
-    prefix += _bind_inside(emptied, str(cwd), "--bind") + ["--chdir", str(cwd)]
-    for key, value in _sandbox_env(cwd).items():
+    for path in [*writable, str(cwd)]:
+        prefix += _bind_inside(emptied, path, "--bind")
+    prefix += ["--chdir", str(cwd)]
+    for key, value in env.items():
         prefix += ["--setenv", key, value]
     return prefix
 

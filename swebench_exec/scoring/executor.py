@@ -15,7 +15,7 @@ from ..parse import extract_program, write_files
 from ..sandbox.base import Sandbox, SandboxError, SandboxedProcess, how_it_ended, use_sandbox
 
 MAX_SCORE = 3
-INFRA_STATUSES = ("sandbox_error", "harness_error")
+INFRA_STATUSES = ("sandbox_error", "harness_error", "env_error")
 
 
 @dataclass
@@ -27,6 +27,7 @@ class ExecResult:
     extraction: dict = field(default_factory=dict)
     process: dict | None = None
     duration_s: float = 0.0
+    grade: dict | None = None  # SWE-bench: the official-parity grade (per-test statuses, F2P/P2P fractions)
 
     @property
     def infra(self) -> bool:
@@ -41,6 +42,7 @@ class ExecResult:
             "extraction": self.extraction,
             "process": self.process,
             "duration_s": round(self.duration_s, 4),
+            **({"grade": self.grade} if self.grade is not None else {}),
         }
 
 

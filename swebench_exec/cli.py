@@ -8,6 +8,8 @@ from pathlib import Path
 
 EPILOG = """examples:
   bench-by-execution demo --model gold                     # offline: the whole pipeline on the public tasks
+  bench-by-execution swebench --models gold --instances instances/verified-20.txt --repo-cache ~/mirrors
+  bench-by-execution validate --instances instances/verified-20.txt --sandbox local --repo-cache ~/mirrors
   export OPENROUTER_API_KEY=...
   bench-by-execution demo --model anthropic/claude-haiku-4.5 --out my_bench.json
   bench-by-execution compare --models anthropic/claude-opus-4.7,openai/gpt-4.1-mini
@@ -36,15 +38,36 @@ def _model_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--temperature", type=float, default=0.0, help="sampling temperature (default 0)")
 
 
-def _run_options(parser: argparse.ArgumentParser) -> None:
-    group = parser.add_argument_group("what to run")
+def _task_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("tasks")
     group.add_argument("--tasks", help="comma-separated task ids (default: all)")
     group.add_argument("--tasks-file", type=Path, help="a Python file exporting TASKS, a list of task dicts (see README)")
+
+
+def _instance_options(parser: argparse.ArgumentParser, timeout: float) -> None:
+    group = parser.add_argument_group("SWE-bench instances and sandboxes")
+    group.add_argument("--instances", type=Path, help="a file of instance ids, one a line, '#' comments "
+                       "(e.g. instances/verified-20.txt)")  # fmt: skip
+    group.add_argument("--instance-ids", help="comma-separated instance ids (instead of --instances)")
+    group.add_argument("--dataset", default="SWE-bench/SWE-bench_Verified",
+                       help="a Hugging Face dataset name, or a local .json/.jsonl/.parquet/save_to_disk folder "
+                       "(default: SWE-bench/SWE-bench_Verified)")  # fmt: skip
+    group.add_argument("--sandbox", choices=("auto", "docker", "local"), default="auto",
+                       help="docker: official per-instance images; local: a cached venv per repo/version; "
+                       "auto (default): docker when a daemon answers and the images exist, else local")  # fmt: skip
+    group.add_argument("--namespace", default="swebench", help="image namespace for docker (default: swebench)")
+    group.add_argument("--repo-cache", type=Path, help="folder of existing mirrors DIR/<owner>__<name> (bare or not); "
+                       "used as is, nothing fetched (default: ~/.cache/bench-by-execution/repos, fetched from GitHub)")  # fmt: skip
+    group.add_argument("--env-cache", type=Path, help="where local venvs are built (default: ~/.cache/bench-by-execution/envs)")
+    group.add_argument("--timeout", type=float, default=timeout, help=f"seconds for each test run (default {timeout:g})")
+
+
+def _run_options(parser: argparse.ArgumentParser, timeout: float = 10.0) -> None:
+    group = parser.add_argument_group("how to run")
     group.add_argument("--samples", type=_positive, default=1, help="samples per task and arm; gives pass@k (default 1)")
     group.add_argument("--concurrency", type=_positive, default=4, help="model calls in flight (default 4)")
     group.add_argument("--workers", type=_positive, default=max(1, (os.cpu_count() or 2)),
                        help="sandboxed executions at once (default: CPU count)")  # fmt: skip
-    group.add_argument("--timeout", type=float, default=10.0, help="seconds each program may run (default 10)")
     group.add_argument("--out", type=Path, help="results JSON (default: bench-results/<command>-<time>.json); "
                        "rows are journaled to OUT.journal.jsonl as they finish")  # fmt: skip
     group.add_argument("--resume", action="store_true", help="continue the run journaled next to --out")
@@ -70,8 +93,34 @@ def build_parser() -> argparse.ArgumentParser:
     compare.add_argument("--models", required=True, help="comma-separated model ids ('gold' included)")
     for sub in (demo, compare):
         _model_options(sub)
+        _task_options(sub)
         _run_options(sub)
+        sub.add_argument_group("sandbox").add_argument("--timeout", type=float, default=10.0,
+                                                       help="seconds each program may run (default 10)")  # fmt: skip
         sub.set_defaults(handler=_public_command)
+    swebench = commands.add_parser(
+        "swebench", help="models on SWE-bench Verified instances, both arms, graded by the repos' own tests",
+        description="Each instance: the oracle prompt (problem + the whole files the gold patch touches), the reply's "
+        "files written into a clean checkout at base_commit, the repository's tests run in a sandbox and graded "
+        "exactly as the official harness grades (FAIL_TO_PASS and PASS_TO_PASS).",
+    )  # fmt: skip
+    swebench.add_argument("--models", required=True, help="comma-separated model ids ('gold' answers with the gold patch)")
+    swebench.add_argument("--export-predictions", type=Path, metavar="PATH",
+                          help="also write the official predictions.jsonl (one file per model x arm)")  # fmt: skip
+    _model_options(swebench)
+    _instance_options(swebench, timeout=1800.0)
+    _run_options(swebench)
+    swebench.set_defaults(handler=_swebench_command)
+    validate = commands.add_parser(
+        "validate", help="is each instance sound here? gold must resolve every time, an empty patch never",
+        description="Run the gold patch and an empty patch R times per instance in this sandbox; instances that fail "
+        "or flip are marked env_broken / flaky / needs_network / empty_resolves in <instances>.validation.json.",
+    )  # fmt: skip
+    _instance_options(validate, timeout=1800.0)
+    validate.add_argument("--repeat", type=_positive, default=1, help="runs of each patch (default 1)")
+    validate.add_argument("--validation-out", type=Path, help="default: next to --instances, .validation.json")
+    validate.add_argument("--quiet", action="store_true", help="no progress bar")
+    validate.set_defaults(handler=_validate_command)
     return parser
 
 
@@ -103,7 +152,27 @@ def _is_user_error(exc: Exception) -> bool:
     from .run.store import OutputError
     from .tasks import TaskError
 
-    return isinstance(exc, (UserError, ConfigError, OutputError, TaskError))
+    user_errors: tuple[type[Exception], ...] = (UserError, ConfigError, OutputError, TaskError)
+    if "swebench_exec.swebench.dataset" in sys.modules:
+        from .swebench.dataset import DatasetError
+        from .swebench.environment import EnvError
+        from .swebench.repos import RepoError
+        from .swebench.spec import SpecError
+
+        user_errors += (DatasetError, RepoError, SpecError, EnvError)
+    return isinstance(exc, user_errors)
+
+
+def _swebench_command(args: argparse.Namespace) -> int:
+    from .run.swebench_tier import run_swebench
+
+    return run_swebench(args)
+
+
+def _validate_command(args: argparse.Namespace) -> int:
+    from .run.swebench_tier import run_validate
+
+    return run_validate(args)
 
 
 def _public_command(args: argparse.Namespace) -> int:

@@ -36,7 +36,7 @@ class GoldModel:
 
     @classmethod
     def for_tasks(cls, tasks: list[dict]) -> "GoldModel":
-        return cls({t["prompt"]: (t["reference"], t.get("run") or f"python {t['expected_files'][0]}") for t in tasks
+        return cls({t["prompt"]: (t["reference"], t.get("run", f"python {t['expected_files'][0]}")) for t in tasks
                     if t.get("reference")})  # fmt: skip
 
     def answer(self, prompt: str, harnessed: bool) -> Response:

@@ -6,6 +6,7 @@ import os
 import platform
 import sys
 import time
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -60,7 +61,7 @@ def default_out(command: str) -> Path:
     return Path("bench-results") / f"{command}-{datetime.now(timezone.utc):%Y%m%dT%H%M%SZ}.json"
 
 
-def run_config(args: argparse.Namespace, models: list[str], tasks: list[dict], sandbox: LocalSandbox) -> dict:
+def run_config(args: argparse.Namespace, models: list[str], tasks: list[dict], sandbox) -> dict:
     from ..cli import _version
 
     contract = load_contract()
@@ -71,49 +72,70 @@ def run_config(args: argparse.Namespace, models: list[str], tasks: list[dict], s
         "base_url": args.base_url,
         "arms": list(ARMS),
         "tasks": [t["id"] for t in tasks],
-        "tasks_file": str(args.tasks_file) if args.tasks_file else None,
+        "tasks_file": str(args.tasks_file) if getattr(args, "tasks_file", None) else None,
         "samples": args.samples,
         "max_tokens": args.max_tokens,
         "temperature": args.temperature,
         "timeout_s": args.timeout,
         "contract": {"version": contract.version, "sha256": contract.sha256},
         "tool_version": _version(),
-        "sandbox": sandbox.isolation(),
+        "sandbox": sandbox.isolation() if sandbox is not None else None,
         "machine": {"python": platform.python_version(), "platform": platform.platform(), "cpus": os.cpu_count()},
         "started_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
     }
 
 
-def run_public(args: argparse.Namespace) -> int:
-    from ..report.table import render_summary
-    from .runner import RunSpec, run
+@dataclass
+class FinishedRun:
+    out: Path
+    config: dict
+    rows: list[dict]
+    stopped: dict[str, str]
 
-    tasks = resolve_tasks(args)
-    names = model_names(args)
+
+def start_run(args: argparse.Namespace, names: list[str], tasks: list[dict], spec, config_extra: dict) -> FinishedRun:
+    """Shared by both tiers: journal next to --out, resume, progress bar; returns when every job has a row."""
     out = args.out or default_out(args.command)
     check_writable(out)
-    models = {name: build_model(name, args, tasks) for name in names}
-    sandbox = LocalSandbox(Limits(timeout_s=args.timeout))
-    done = read_journal(journal_path(out)) if args.resume else []
-    if not args.resume and journal_path(out).exists():
-        journal_path(out).unlink()
-    spec = RunSpec(models=models, tasks=tasks, samples=args.samples, concurrency=args.concurrency,
-                   workers=args.workers, sandbox=sandbox)  # fmt: skip
-    config = run_config(args, names, tasks, sandbox)
-    journal = Journal(journal_path(out))
+    journal_file = journal_path(out)
+    done = read_journal(journal_file) if args.resume else []
+    if not args.resume and journal_file.exists():
+        journal_file.unlink()
+    config = {**run_config(args, names, tasks, spec.sandbox), **config_extra}
+    journal = Journal(journal_file)
     try:
         rows, state = _run_with_progress(spec, journal, done, quiet=args.quiet)
     finally:
         journal.close()
     config["finished_at"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
     config["stopped"] = state.stopped
-    summary = summarize(rows, state.stopped)
-    write_results(out, config, rows, summary)
+    return FinishedRun(out, config, rows, state.stopped)
+
+
+def finish_run(run: FinishedRun) -> int:
+    """Summary, results file, table; exit 3 when a model had to be stopped (the others' rows are still there)."""
+    from ..report.table import render_summary
+
+    summary = summarize(run.rows, run.stopped)
+    write_results(run.out, run.config, run.rows, summary)
     print(render_summary(summary))
-    print(f"\nresults: {out}")
-    for model, reason in state.stopped.items():
+    print(f"\nresults: {run.out}")
+    for model, reason in run.stopped.items():
         print(f"error: {model} was stopped: {reason}", file=sys.stderr)
-    return 3 if state.stopped else 0
+    return 3 if run.stopped else 0
+
+
+def run_public(args: argparse.Namespace) -> int:
+    from .runner import RunSpec
+
+    tasks = resolve_tasks(args)
+    names = model_names(args)
+    check_writable(args.out or default_out(args.command))
+    models = {name: build_model(name, args, tasks) for name in names}
+    sandbox = LocalSandbox(Limits(timeout_s=args.timeout))
+    spec = RunSpec(models=models, tasks=tasks, samples=args.samples, concurrency=args.concurrency,
+                   workers=args.workers, sandbox=sandbox)  # fmt: skip
+    return finish_run(start_run(args, names, tasks, spec, {}))
 
 
 def _run_with_progress(spec, journal: Journal, done: list[dict], quiet: bool):

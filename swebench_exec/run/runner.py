@@ -20,8 +20,13 @@ from .summary import ARMS
 NOT_CALLED = "not_called"
 
 
+Scorer = Callable[[dict, str, str], dict]  # (task, reply text, outcome) -> {"format", "executor", "parse", ...}
+
+
 @dataclass
 class RunSpec:
+    """What to run. `scorer` turns a reply into scores; the public tier's is the default, SWE-bench brings its own."""
+
     models: dict[str, Model]
     tasks: list[dict]
     samples: int = 1
@@ -30,6 +35,15 @@ class RunSpec:
     workers: int = 2
     sandbox: Sandbox | None = None
     contract_version: str = "v1"
+    tier: str = "public"
+    scorer: Scorer | None = None
+
+    def score(self, task: dict, text: str, outcome: str) -> dict:
+        if outcome not in MODEL_OUTCOMES:
+            return {"format": None, "executor": None, "parse": None}
+        if self.scorer is not None:
+            return self.scorer(task, text, outcome)
+        return score_response(task, text, outcome, self.sandbox)
 
 
 @dataclass
@@ -55,9 +69,7 @@ def prompt_sha256(prompt: str) -> str:
 
 
 def score_response(task: dict, text: str, outcome: str, sandbox: Sandbox | None) -> dict:
-    """Both scores for one reply; infrastructure outcomes are never scored. Shared by runs and `rescore`."""
-    if outcome not in MODEL_OUTCOMES:
-        return {"format": None, "executor": None, "parse": None}
+    """Both scores for one public-tier reply (infrastructure outcomes never get here: see RunSpec.score)."""
     shape = format_score(text, task["expected_files"])
     executed = executor_score(text, task=task, sandbox=sandbox)
     return {"format": shape.record(), "executor": executed.record(), "parse": shape.parse.record()}
@@ -70,7 +82,7 @@ def _not_called_row(job: Job, reason: str) -> dict:
 
 def run_job(job: Job, task: dict, spec: RunSpec, state: RunState, execution_slots: threading.Semaphore) -> dict:
     prompt = build_prompt(task["prompt"], job.harnessed, spec.contract_version)
-    row = {"model": job.model, "task_id": job.task_id, "tier": "public", "arm": job.arm, "sample": job.sample,
+    row = {"model": job.model, "task_id": job.task_id, "tier": spec.tier, "arm": job.arm, "sample": job.sample,
            "prompt_sha256": prompt_sha256(prompt)}  # fmt: skip
     reason = state.stopped.get(job.model)
     if reason:
@@ -80,7 +92,7 @@ def run_job(job: Job, task: dict, spec: RunSpec, state: RunState, execution_slot
     state.note(job.model, response)
     model_s = time.monotonic() - started
     with execution_slots:
-        scores = score_response(task, response.text, response.outcome, spec.sandbox)
+        scores = spec.score(task, response.text, response.outcome)
     return {
         **row,
         "response": response.record(),

@@ -5,8 +5,9 @@ executor (the Format Scorer Trap) is the model's doing, not the scorer's.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
-from pathlib import PurePosixPath
+from pathlib import Path, PurePosixPath
 
 from ..parse import ParseResult, parse_file_blocks
 
@@ -76,5 +77,49 @@ def format_score(text: str, expected_files: list[str]) -> FormatResult:
     """Score the reply's shape against the contract for a task expecting `expected_files`."""
     parsed = parse_file_blocks(text or "")
     result = weigh(_public_checks(parsed, list(expected_files)), PUBLIC_CHECKS, gate=bool(parsed.blocks))
+    result.parse = parsed
+    return result
+
+
+SWEBENCH_CHECKS = (
+    ("file_blocks_present", 25),
+    ("gold_files_edited", 20),
+    ("paths_plausible", 15),
+    ("blocks_closed", 10),
+    ("no_refused_paths", 10),
+    ("no_duplicate_paths", 5),
+    ("info_string_clean", 5),
+    ("no_elision_markers", 10),
+)
+# A comment that stands for code the model left out: the file would lose it when written whole.
+ELISION = re.compile(
+    r"^\s*(#|//|/\*|<!--|\.\.\.)?\s*(\.\.\.|…)?\s*\(?\s*(rest of (the )?(file|code|module|class|function|method)"
+    r"|(remains?|remaining|everything else|other (code|methods)|existing code)\b.*\b(unchanged|same|as (before|is))"
+    r"|unchanged (code|methods?|functions?)|existing code)",
+    re.IGNORECASE,
+)
+
+
+def _elided(files: dict[str, str]) -> list[str]:
+    return [path for path, content in files.items() if any(ELISION.match(line) for line in content.splitlines())]
+
+
+def _swebench_checks(parsed: ParseResult, touched: list[str], repo_dir: Path) -> dict[str, tuple[bool, str]]:
+    common = _public_checks(parsed, touched)
+    missing = [f for f in touched if f not in parsed.files]
+    implausible = [f for f in parsed.files if not (repo_dir / f).exists() and not (repo_dir / f).parent.is_dir()]
+    elided = _elided(parsed.files)
+    return {
+        **common,
+        "gold_files_edited": (not missing, "not edited: " + ", ".join(missing) if missing else "all edited"),
+        "paths_plausible": (not implausible, "no such file or folder: " + ", ".join(implausible) if implausible else "ok"),
+        "no_elision_markers": (not elided, "elided: " + ", ".join(elided) if elided else "none"),
+    }
+
+
+def swebench_format_score(text: str, touched_files: list[str], repo_dir: Path) -> FormatResult:
+    """The SWE-bench shape: whole files for every file the gold patch touches, real paths, nothing elided."""
+    parsed = parse_file_blocks(text or "")
+    result = weigh(_swebench_checks(parsed, list(touched_files), Path(repo_dir)), SWEBENCH_CHECKS, gate=bool(parsed.blocks))
     result.parse = parsed
     return result

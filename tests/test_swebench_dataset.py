@@ -12,7 +12,7 @@ import pytest
 from swebench_exec.swebench.dataset import DatasetError, Instance, load_instances, read_id_list
 from swebench_exec.swebench.diffs import PatchError, patch_files
 
-SAMPLE = Path("/work/shared/swebench-sample/verified-sample.jsonl")
+from conftest import SAMPLE
 if not SAMPLE.is_file():  # the sample ships with the workspace; a clean clone elsewhere skips these tests
     pytest.skip(f"real sample rows not found at {SAMPLE}", allow_module_level=True)
 ROWS = [json.loads(line) for line in SAMPLE.read_text().splitlines() if line.strip()]

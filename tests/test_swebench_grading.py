@@ -16,7 +16,7 @@ from swebench_exec.swebench.eval_script import END_MARKER, START_MARKER, extract
 from swebench_exec.swebench.grading import NO_LOG, Grade, grade, parse_log
 from swebench_exec.swebench.spec import eval_spec
 
-SAMPLE = Path("/work/shared/swebench-sample/verified-sample.jsonl")
+from conftest import SAMPLE
 REAL = {}
 if SAMPLE.is_file():  # the sample ships with the workspace; a clean clone elsewhere skips the real-row tests
     REAL = {r["instance_id"]: r for r in map(json.loads, SAMPLE.read_text().splitlines()) if r}

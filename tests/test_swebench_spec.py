@@ -29,7 +29,7 @@ from swebench_exec.swebench.spec import (
 )
 from swebench_fixture import OPS_FIXED, TEST_OPS, make_fixture_repo
 
-SAMPLE = Path("/work/shared/swebench-sample/verified-sample.jsonl")
+from conftest import SAMPLE
 REAL = {}
 if SAMPLE.is_file():  # the sample ships with the workspace; a clean clone elsewhere skips the real-row tests
     REAL = {r["instance_id"]: r for r in map(json.loads, SAMPLE.read_text().splitlines()) if r}

@@ -1,0 +1,107 @@
+"""The SWE-bench tier end to end on the fixture instance, in the local sandbox: swebench, predictions, validate."""
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from scripted_server import ScriptedServer, chat_reply
+from swebench_exec.cli import main
+from swebench_exec.scoring.format import swebench_format_score
+from swebench_fixture import OPS, OPS_FIXED, TEST_OPS, make_fixture_dataset, make_fixture_repo
+
+
+@pytest.fixture(scope="module")
+def fixture(tmp_path_factory):
+    root = tmp_path_factory.mktemp("swe")
+    jsonl, cache, row = make_fixture_dataset(root)
+    return {"dataset": jsonl, "cache": cache, "row": row, "envs": root / "envs", "root": root}
+
+
+def swebench_args(fixture, out: Path, *extra: str) -> list[str]:
+    return ["swebench", "--dataset", str(fixture["dataset"]), "--repo-cache", str(fixture["cache"]), "--sandbox",
+            "local", "--env-cache", str(fixture["envs"]), "--timeout", "120", "--quiet", "--out", str(out), *extra]  # fmt: skip
+
+
+def test_gold_resolves_on_both_arms_and_predictions_are_official(fixture, tmp_path, capsys):
+    out, predictions = tmp_path / "r.json", tmp_path / "predictions.jsonl"
+    code = main(swebench_args(fixture, out, "--models", "gold", "--export-predictions", str(predictions)))
+    assert code == 0
+    result = json.loads(out.read_text())
+    assert result["config"]["tier"] == "swebench" and result["config"]["context"] == "oracle"
+    rows = result["rows"]
+    assert {(r["arm"], r["executor"]["status"]) for r in rows} == {("harnessed", "resolved"), ("bare", "resolved")}
+    assert all(r["executor"]["grade"]["fail_to_pass"]["failure"] == [] for r in rows)
+    summary = result["summary"]["models"]["gold"]
+    assert summary["verdict"] == "FORMAT_ONLY" and summary["arms"]["harnessed"]["exec"]["mean"] == 1.0
+    files = sorted(tmp_path.glob("predictions.*.jsonl"))
+    assert [f.name for f in files] == ["predictions.gold.bare.jsonl", "predictions.gold.harnessed.jsonl"]
+    prediction = json.loads(files[1].read_text().splitlines()[0])
+    assert set(prediction) == {"instance_id", "model_name_or_path", "model_patch"}
+    assert prediction["instance_id"] == "fixture__calc-1"
+    # the exported patch applies with plain git apply to a fresh checkout and gives the gold file
+    repo, _ = make_fixture_repo(tmp_path / "fresh")
+    subprocess.run(["git", "apply", "-"], cwd=repo, input=prediction["model_patch"], text=True, check=True)
+    assert (repo / "calc" / "ops.py").read_text() == OPS_FIXED
+
+
+def scripted(request_json: dict):
+    """Harnessed: a wrong fix plus a rewritten test file that would make everything pass. Bare: nothing usable."""
+    prompt = request_json["messages"][-1]["content"]
+    if "EXECUTION CONTRACT" not in prompt:
+        return chat_reply("I would check for an empty list before dividing.")
+    wrong = OPS.replace("return total(values) / len(values)", "return total(values) / max(len(values), 1) + 1")
+    cheat = TEST_OPS + "\n\ndef test_mean_empty():\n    pass\n"
+    return chat_reply(f"FILE: calc/ops.py\n```python\n{wrong}```\n\nFILE: tests/test_ops.py\n```python\n{cheat}```\n")
+
+
+def test_wrong_fix_fails_and_model_test_edits_are_discarded(fixture, tmp_path, capsys):
+    out = tmp_path / "r.json"
+    with ScriptedServer(reply_for=scripted) as server:
+        code = main(swebench_args(fixture, out, "--models", "m", "--base-url", server.url))
+    assert code == 0
+    rows = {r["arm"]: r for r in json.loads(out.read_text())["rows"]}
+    harnessed = rows["harnessed"]["executor"]
+    assert harnessed["status"] == "unresolved" and harnessed["score"] == 0
+    assert harnessed["process"]["discarded_test_edits"] == ["tests/test_ops.py"]
+    assert "test_mean" in harnessed["reason"]  # the model broke mean() for non-empty input too
+    assert rows["bare"]["executor"]["status"] == "no_patch" and rows["bare"]["executor"]["score"] == 0
+
+
+def test_validate_marks_the_fixture_ok(fixture, tmp_path, capsys):
+    out = tmp_path / "v.json"
+    code = main(["validate", "--dataset", str(fixture["dataset"]), "--repo-cache", str(fixture["cache"]), "--sandbox",
+                 "local", "--env-cache", str(fixture["envs"]), "--validation-out", str(out), "--repeat", "2",
+                 "--quiet"])  # fmt: skip
+    assert code == 0
+    record = json.loads(out.read_text())["fixture__calc-1"]
+    assert record["status"] == "ok" and record["gold"] == [True, True] and record["empty"] == [False, False]
+    assert "ok" in capsys.readouterr().out
+
+
+def test_unknown_instance_is_a_one_line_error(fixture, tmp_path, capsys):
+    code = main(swebench_args(fixture, tmp_path / "r.json", "--models", "gold", "--instance-ids", "nope__nope-1"))
+    assert code == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and "nope__nope-1" in err and len(err.strip().splitlines()) == 1
+
+
+def test_missing_mirror_says_how_to_use_repo_cache(fixture, tmp_path, capsys):
+    code = main(["swebench", "--dataset", str(fixture["dataset"]), "--repo-cache", str(tmp_path / "empty"),
+                 "--models", "gold", "--sandbox", "local", "--out", str(tmp_path / "r.json"), "--quiet"])  # fmt: skip
+    assert code == 2
+    assert "--repo-cache" in capsys.readouterr().err
+
+
+def test_swebench_format_score_flags_elision_and_missing_gold_files(tmp_path):
+    (tmp_path / "calc").mkdir()
+    (tmp_path / "calc" / "ops.py").write_text(OPS)
+    elided = "FILE: calc/ops.py\n```python\ndef mean(values):\n    ...\n# ... rest of the file unchanged\n```\n"
+    result = swebench_format_score(elided, ["calc/ops.py", "calc/other.py"], tmp_path)
+    failed = {c["name"] for c in result.checks if not c["passed"]}
+    assert failed == {"no_elision_markers", "gold_files_edited"}
+    assert result.score == 70
+    invented = swebench_format_score("FILE: nowhere/deep/x.py\n```python\nx = 1\n```\n", ["calc/ops.py"], tmp_path)
+    assert not next(c for c in invented.checks if c["name"] == "paths_plausible")["passed"]

@@ -95,8 +95,12 @@ def build_parser() -> argparse.ArgumentParser:
         _model_options(sub)
         _task_options(sub)
         _run_options(sub)
-        sub.add_argument_group("sandbox").add_argument("--timeout", type=float, default=10.0,
-                                                       help="seconds each program may run (default 10)")  # fmt: skip
+        group = sub.add_argument_group("sandbox")
+        group.add_argument("--timeout", type=float, default=10.0, help="seconds each program may run (default 10)")
+        group.add_argument("--sandbox", choices=("local", "docker"), default="local",
+                           help="local (default): bubblewrap/rlimits on this machine; docker: one container per run")  # fmt: skip
+        group.add_argument("--image", default="bench-by-execution/base:bookworm",
+                           help="image for --sandbox docker (built by scripts/build_base_image.sh)")  # fmt: skip
         sub.set_defaults(handler=_public_command)
     swebench = commands.add_parser(
         "swebench", help="models on SWE-bench Verified instances, both arms, graded by the repos' own tests",

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from docker_support import docker_base_image  # noqa: F401 - fixture used by name
 from scripted_server import Reply, ScriptedServer, chat_reply
 from swebench_exec.cli import main
 from swebench_exec.contract import load_contract
@@ -231,3 +232,14 @@ def test_console_script_help_teaches(tmp_path):
     result = subprocess.run(["bench-by-execution", "demo", "--help"], capture_output=True, text=True, check=True)
     for option in ("--model", "--base-url", "--tasks-file", "--samples", "--concurrency", "--out", "--resume"):
         assert option in result.stdout
+
+
+@pytest.mark.docker
+def test_gold_demo_in_the_docker_sandbox(tmp_path, capsys, docker_base_image):
+    out = tmp_path / "x.json"
+    code, _, _ = run_cli(capsys, "demo", "--model", "gold", "--sandbox", "docker", "--image", docker_base_image,
+                         "--tasks", "csv_totals,async_jobs", "--out", str(out), "--quiet")  # fmt: skip
+    assert code == 0
+    result = load(out)
+    assert result["config"]["sandbox"]["provider"] == "docker"
+    assert all(r["executor"]["score"] == 3 for r in result["rows"])

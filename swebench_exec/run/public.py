@@ -125,6 +125,20 @@ def finish_run(run: FinishedRun) -> int:
     return 3 if run.stopped else 0
 
 
+def public_sandbox(args: argparse.Namespace):
+    limits = Limits(timeout_s=args.timeout)
+    if args.sandbox == "local":
+        return LocalSandbox(limits)
+    from ..cli import UserError
+    from ..sandbox.docker import DockerSandbox, docker_available, image_exists
+
+    if not docker_available():
+        raise UserError("--sandbox docker: no Docker daemon answers (start one, e.g. scripts/docker_up.sh)")
+    if not image_exists(args.image):
+        raise UserError(f"--sandbox docker: image {args.image} not found (build it: scripts/build_base_image.sh)")
+    return DockerSandbox(image=args.image, limits=limits)
+
+
 def run_public(args: argparse.Namespace) -> int:
     from .runner import RunSpec
 
@@ -132,7 +146,7 @@ def run_public(args: argparse.Namespace) -> int:
     names = model_names(args)
     check_writable(args.out or default_out(args.command))
     models = {name: build_model(name, args, tasks) for name in names}
-    sandbox = LocalSandbox(Limits(timeout_s=args.timeout))
+    sandbox = public_sandbox(args)
     spec = RunSpec(models=models, tasks=tasks, samples=args.samples, concurrency=args.concurrency,
                    workers=args.workers, sandbox=sandbox)  # fmt: skip
     return finish_run(start_run(args, names, tasks, spec, {}))

@@ -105,3 +105,24 @@ def test_swebench_format_score_flags_elision_and_missing_gold_files(tmp_path):
     assert result.score == 70
     invented = swebench_format_score("FILE: nowhere/deep/x.py\n```python\nx = 1\n```\n", ["calc/ops.py"], tmp_path)
     assert not next(c for c in invented.checks if c["name"] == "paths_plausible")["passed"]
+
+
+def test_worktree_pool_reuses_a_tree_and_hands_it_back_clean(fixture):
+    from swebench_exec.swebench.dataset import Instance
+    from swebench_exec.swebench.repos import RepoCache, WorktreePool
+
+    instance = Instance.from_row(fixture["row"])
+    pool = WorktreePool(RepoCache(fixture["cache"], fetch=False))
+    try:
+        with pool.checkout(instance) as first:
+            (first / "calc" / "ops.py").write_text("broken = True\n")
+            (first / "stray.txt").write_text("left behind")
+            with pool.checkout(instance) as second:  # busy trees are never shared
+                assert second != first
+        with pool.checkout(instance) as again:
+            assert again == first  # the most recently returned tree: the one this test dirtied
+            assert (again / "calc" / "ops.py").read_text() == OPS
+            assert not (again / "stray.txt").exists()
+    finally:
+        pool.close()
+    assert not first.exists() and not second.exists()

@@ -17,7 +17,7 @@ from ..swebench.edits import apply_response
 from ..swebench.environment import EnvBuilder
 from ..swebench.evaluate import DockerSweSandbox, LocalSweSandbox, SweSandbox, evaluate_patch, official_image
 from ..swebench.prompt import ORACLE, oracle_paths, swebench_prompt
-from ..swebench.repos import RepoCache
+from ..swebench.repos import RepoCache, WorktreePool
 
 
 def instance_ids(args: argparse.Namespace) -> list[str] | None:
@@ -51,11 +51,11 @@ def choose_sandbox(args: argparse.Namespace, instances: list[Instance], repos: R
     return LocalSweSandbox(repos, EnvBuilder(Path(args.env_cache)) if args.env_cache else None, timeout_s=args.timeout)
 
 
-def build_tasks(instances: list[Instance], repos: RepoCache) -> list[dict]:
+def build_tasks(instances: list[Instance], pool: WorktreePool) -> list[dict]:
     """One task per instance: the oracle prompt, the files it touches, and gold's whole post-patch files."""
     tasks = []
     for instance in instances:
-        with repos.worktree(instance) as worktree:
+        with pool.checkout(instance) as worktree:
             tasks.append({
                 "id": instance.instance_id,
                 "prompt": swebench_prompt(instance, worktree),
@@ -67,10 +67,10 @@ def build_tasks(instances: list[Instance], repos: RepoCache) -> list[dict]:
     return tasks
 
 
-def make_scorer(repos: RepoCache, sandbox: SweSandbox):
+def make_scorer(pool: WorktreePool, sandbox: SweSandbox):
     def score(task: dict, text: str, outcome: str) -> dict:
         instance: Instance = task["instance"]
-        with repos.worktree(instance) as worktree:
+        with pool.checkout(instance) as worktree:
             shape = swebench_format_score(text, task["expected_files"], worktree)
             edits = apply_response(text, worktree, instance)
             if edits.patch.strip():
@@ -91,14 +91,19 @@ def run_swebench(args: argparse.Namespace) -> int:
     instances = load_instances(args.dataset, instance_ids(args))
     repos = repo_cache(args)
     sandbox = choose_sandbox(args, instances, repos)
-    tasks = build_tasks(instances, repos)
     names = model_names(args)
-    models = {name: GoldModel.for_tasks(tasks) if name == "gold" else build_model(name, args, tasks) for name in names}
-    spec = RunSpec(models=models, tasks=tasks, samples=args.samples, concurrency=args.concurrency,
-                   workers=args.workers, tier="swebench", scorer=make_scorer(repos, sandbox))  # fmt: skip
-    config_extra = {"tier": "swebench", "dataset": args.dataset, "instances": [i.instance_id for i in instances],
-                    "context": ORACLE, "sandbox": {"provider": sandbox.name}, "tasks": None}  # fmt: skip
-    run = start_run(args, names, tasks, spec, config_extra)
+    pool = WorktreePool(repos)
+    try:
+        tasks = build_tasks(instances, pool)
+        models = {name: GoldModel.for_tasks(tasks) if name == "gold" else build_model(name, args, tasks)
+                  for name in names}  # fmt: skip
+        spec = RunSpec(models=models, tasks=tasks, samples=args.samples, concurrency=args.concurrency,
+                       workers=args.workers, tier="swebench", scorer=make_scorer(pool, sandbox))  # fmt: skip
+        config_extra = {"tier": "swebench", "dataset": args.dataset, "instances": [i.instance_id for i in instances],
+                        "context": ORACLE, "sandbox": {"provider": sandbox.name}, "tasks": None}  # fmt: skip
+        run = start_run(args, names, tasks, spec, config_extra)
+    finally:
+        pool.close()
     code = finish_run(run)
     if args.export_predictions:
         for path in export_predictions(run.rows, Path(args.export_predictions)):
@@ -145,13 +150,13 @@ def classify(gold: list[bool | None], empty: list[bool | None], logs: list[str])
     return "env_broken"
 
 
-def validate_instance(instance: Instance, repos: RepoCache, sandbox: SweSandbox, repeat: int) -> dict:
+def validate_instance(instance: Instance, pool: WorktreePool, sandbox: SweSandbox, repeat: int) -> dict:
     runs = {"gold": [], "empty": []}
     reasons, logs, timings = [], [], []
     for _ in range(repeat):
         for kind, patch in (("gold", instance.patch), ("empty", "")):
             started = time.monotonic()
-            with repos.worktree(instance) as worktree:
+            with pool.checkout(instance) as worktree:
                 checkout_s = time.monotonic() - started
                 result = evaluate_patch(instance, patch, sandbox, worktree)
             runs[kind].append(None if result.score is None else bool(result.score))
@@ -179,10 +184,14 @@ def run_validate(args: argparse.Namespace) -> int:
     sandbox = choose_sandbox(args, instances, repos)
     out = validation_path(args)
     record = json.loads(out.read_text()) if out.exists() else {}
-    for instance in tqdm(instances, desc="validate", unit="instance", disable=args.quiet or None, file=sys.stderr):
-        record[instance.instance_id] = validate_instance(instance, repos, sandbox, args.repeat)
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(json.dumps(record, indent=1, sort_keys=True))  # after each instance: nothing lost on a crash
+    pool = WorktreePool(repos)
+    try:
+        for instance in tqdm(instances, desc="validate", unit="instance", disable=args.quiet or None, file=sys.stderr):
+            record[instance.instance_id] = validate_instance(instance, pool, sandbox, args.repeat)
+            out.parent.mkdir(parents=True, exist_ok=True)
+            out.write_text(json.dumps(record, indent=1, sort_keys=True))  # after each instance: nothing lost on a crash
+    finally:
+        pool.close()
     width = max(len(i.instance_id) for i in instances)
     for instance in instances:
         entry = record[instance.instance_id]

@@ -20,7 +20,7 @@ from .diffs import PatchError, apply_patch
 from .environment import EnvBuilder, EnvError
 from .eval_script import discarded_test_edits, eval_script, extract_test_log
 from .grading import grade
-from .repos import RepoCache
+from .repos import RepoCache, reset_clean
 from .spec import EvalSpec, eval_spec
 
 DEFAULT_TIMEOUT_S = 1800.0
@@ -47,14 +47,10 @@ class SweSandbox(Protocol):
     def run_eval(self, instance: Instance, spec: EvalSpec, model_patch: str, worktree: Path) -> ScriptRun: ...
 
 
-def _git(worktree: Path, *args: str) -> None:
-    subprocess.run(["git", "-C", str(worktree), *args], check=True, capture_output=True)
-
-
 def reset_to_base(worktree: Path, instance: Instance, model_patch: str) -> None:
     """Clean tree at base_commit plus exactly the model's patch: whatever was in the tree before is gone."""
-    _git(worktree, "reset", "--hard", "--quiet", instance.base_commit)
-    _git(worktree, "clean", "-fdxq")
+    if not reset_clean(worktree, instance.base_commit):
+        raise SandboxError(f"could not reset the worktree {worktree} to {instance.base_commit}")
     if model_patch.strip():
         apply_patch(worktree, model_patch)
 

@@ -8,7 +8,10 @@ machines run real repositories.
 """
 from __future__ import annotations
 
+import contextlib
+import os
 import shutil
+import subprocess
 import tempfile
 import threading
 import uuid
@@ -136,3 +139,41 @@ def _last_line(text: str) -> str:
     lines = [line.strip() for line in str(text).strip().splitlines() if line.strip()]
     return lines[-1] if lines else "no output"
 
+
+
+class WorktreePool:
+    """Clean worktrees reused across the rows of one run: a second row of an instance resets the tree it finds
+    (`git reset --hard` + `git clean -fdx`, touching only what changed) instead of checking the repository out again.
+    A tree is lent to one row at a time; `close()` removes them all."""
+
+    def __init__(self, repos: RepoCache) -> None:
+        self.repos = repos
+        self._free: dict[str, list[Path]] = {}
+        self._stack = contextlib.ExitStack()
+        self._guard = threading.Lock()
+
+    @contextmanager
+    def checkout(self, instance: "Instance") -> Iterator[Path]:
+        with self._guard:
+            free = self._free.setdefault(instance.instance_id, [])
+            path = free.pop() if free else None
+        if path is None or not reset_clean(path, instance.base_commit):
+            with self._guard:
+                path = self._stack.enter_context(self.repos.worktree(instance))
+        try:
+            yield path
+        finally:
+            with self._guard:
+                self._free[instance.instance_id].append(path)
+
+    def close(self) -> None:
+        self._stack.close()
+
+
+def reset_clean(path: Path, commit: str) -> bool:
+    """Back to exactly `commit` with nothing else in the tree; False when the tree is beyond repair (use a new one)."""
+    env = {**os.environ, **_GIT_ENV}
+    for command in (["reset", "--hard", "--quiet", commit], ["clean", "-fdxq"]):
+        if subprocess.run(["git", "-C", str(path), *command], capture_output=True, env=env).returncode != 0:
+            return False
+    return True

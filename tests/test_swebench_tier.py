@@ -38,8 +38,13 @@ def test_gold_resolves_on_both_arms_and_predictions_are_official(fixture, tmp_pa
     assert summary["verdict"] == "FORMAT_ONLY" and summary["arms"]["harnessed"]["exec"]["mean"] == 1.0
     files = sorted(tmp_path.glob("predictions.*.jsonl"))
     assert [f.name for f in files] == ["predictions.gold.bare.jsonl", "predictions.gold.harnessed.jsonl"]
-    prediction = json.loads(files[1].read_text().splitlines()[0])
-    assert set(prediction) == {"instance_id", "model_name_or_path", "model_patch"}
+    from swebench.harness.utils import get_predictions_from_file
+
+    official = get_predictions_from_file(str(files[1]), str(fixture["dataset"]), "test")  # the official loader
+    assert len(official) == 1
+    prediction = official[0]
+    assert set(prediction) == {"instance_id", "model_name_or_path", "model_patch"}  # what run_evaluation reads
+    assert prediction["model_name_or_path"] == "gold@harnessed"
     assert prediction["instance_id"] == "fixture__calc-1"
     # the exported patch applies with plain git apply to a fresh checkout and gives the gold file
     repo, _ = make_fixture_repo(tmp_path / "fresh")

@@ -13,6 +13,7 @@ from ..models.base import Model, Response
 from ..models.outcomes import INFRA_OUTCOMES, MODEL_OUTCOMES, STOPS_MODEL
 from ..sandbox.base import Sandbox
 from ..scoring import executor_score, format_score
+from .executors import Executor, LocalExecutor
 from .jobs import Job, job_matrix
 from .store import Journal
 from .summary import ARMS
@@ -37,13 +38,18 @@ class RunSpec:
     contract_version: str = "v1"
     tier: str = "public"
     scorer: Scorer | None = None
+    executor: Executor | None = None  # default: a LocalExecutor bounded by `workers`
+
+    def __post_init__(self) -> None:
+        if self.executor is None:
+            self.executor = LocalExecutor(self.workers)
 
     def score(self, task: dict, text: str, outcome: str) -> dict:
         if outcome not in MODEL_OUTCOMES:
             return {"format": None, "executor": None, "parse": None}
         if self.scorer is not None:
-            return self.scorer(task, text, outcome)
-        return score_response(task, text, outcome, self.sandbox)
+            return self.executor.run(self.scorer, task, text, outcome)
+        return self.executor.run(score_response, task, text, outcome, self.sandbox)
 
 
 @dataclass
@@ -80,7 +86,7 @@ def _not_called_row(job: Job, reason: str) -> dict:
             "format": None, "executor": None, "parse": None}  # fmt: skip
 
 
-def run_job(job: Job, task: dict, spec: RunSpec, state: RunState, execution_slots: threading.Semaphore) -> dict:
+def run_job(job: Job, task: dict, spec: RunSpec, state: RunState) -> dict:
     prompt = build_prompt(task["prompt"], job.harnessed, spec.contract_version)
     row = {"model": job.model, "task_id": job.task_id, "tier": spec.tier, "arm": job.arm, "sample": job.sample,
            "prompt_sha256": prompt_sha256(prompt)}  # fmt: skip
@@ -91,8 +97,7 @@ def run_job(job: Job, task: dict, spec: RunSpec, state: RunState, execution_slot
     response = spec.models[job.model].answer(task["prompt"], job.harnessed)
     state.note(job.model, response)
     model_s = time.monotonic() - started
-    with execution_slots:
-        scores = spec.score(task, response.text, response.outcome)
+    scores = spec.score(task, response.text, response.outcome)
     return {
         **row,
         "response": response.record(),
@@ -123,9 +128,8 @@ def run(
     rows = [r for r in done if (r["model"], r["task_id"], r["arm"], r["sample"]) not in keep]
     tasks = {t["id"]: t for t in spec.tasks}
     state = RunState()
-    slots = threading.Semaphore(max(1, spec.workers))
     with ThreadPoolExecutor(max_workers=max(1, spec.concurrency)) as pool:
-        futures = [pool.submit(run_job, job, tasks[job.task_id], spec, state, slots) for job in jobs]
+        futures = [pool.submit(run_job, job, tasks[job.task_id], spec, state) for job in jobs]
         for future in as_completed(futures):
             row = future.result()
             rows.append(row)

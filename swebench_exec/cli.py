@@ -36,6 +36,9 @@ def _model_options(parser: argparse.ArgumentParser) -> None:
                        help="environment variable holding the key (default: OPENROUTER_API_KEY; none needed on localhost)")  # fmt: skip
     group.add_argument("--max-tokens", type=_positive, default=4096, help="sent with every call (default 4096)")
     group.add_argument("--temperature", type=float, default=0.0, help="sampling temperature (default 0)")
+    group.add_argument("--price", action="append", metavar="MODEL=IN,OUT",
+                       help="USD per million input,output tokens (or MODEL=BLENDED); repeatable; overrides --models-file")  # fmt: skip
+    group.add_argument("--max-cost", type=float, metavar="USD", help="start no new call once the run has spent this much")
 
 
 def _task_options(parser: argparse.ArgumentParser) -> None:
@@ -71,6 +74,9 @@ def _run_options(parser: argparse.ArgumentParser, timeout: float = 10.0) -> None
     group.add_argument("--out", type=Path, help="results JSON (default: bench-results/<command>-<time>.json); "
                        "rows are journaled to OUT.journal.jsonl as they finish")  # fmt: skip
     group.add_argument("--resume", action="store_true", help="continue the run journaled next to --out")
+    group.add_argument("--executor", choices=("local", "ray"), default="local",
+                       help="where sandboxed executions run: this machine (default) or a Ray cluster (extra [ray])")  # fmt: skip
+    group.add_argument("--ray-address", help="Ray cluster address for --executor ray (default: start a local Ray)")
     group.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
@@ -87,10 +93,12 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     demo = commands.add_parser("demo", help="one model on the public tasks, both arms",
                                description="Run one model on the public tasks, harnessed and bare, and print the summary.")  # fmt: skip
-    demo.add_argument("--model", required=True, help="an OpenRouter id, a local server's model name, or 'gold'")
+    demo.add_argument("--model", required=True,
+                      help="an OpenRouter id, a local server's model name, 'gold', or 'replay:RESULTS.json'")  # fmt: skip
     compare = commands.add_parser("compare", help="several models side by side on the public tasks",
                                   description="Run several models on the public tasks, both arms, one summary.")  # fmt: skip
-    compare.add_argument("--models", required=True, help="comma-separated model ids ('gold' included)")
+    compare.add_argument("--models", help="comma-separated model ids ('gold' and 'replay:RESULTS.json' included)")
+    compare.add_argument("--models-file", type=Path, help="a TOML list of models with prices, e.g. harness/models/seed-six.toml")
     for sub in (demo, compare):
         _model_options(sub)
         _task_options(sub)
@@ -108,7 +116,8 @@ def build_parser() -> argparse.ArgumentParser:
         "files written into a clean checkout at base_commit, the repository's tests run in a sandbox and graded "
         "exactly as the official harness grades (FAIL_TO_PASS and PASS_TO_PASS).",
     )  # fmt: skip
-    swebench.add_argument("--models", required=True, help="comma-separated model ids ('gold' answers with the gold patch)")
+    swebench.add_argument("--models", help="comma-separated model ids ('gold' answers with the gold patch)")
+    swebench.add_argument("--models-file", type=Path, help="a TOML list of models with prices, e.g. harness/models/seed-six.toml")
     swebench.add_argument("--export-predictions", type=Path, metavar="PATH",
                           help="also write the official predictions.jsonl (one file per model x arm)")  # fmt: skip
     _model_options(swebench)
@@ -125,6 +134,16 @@ def build_parser() -> argparse.ArgumentParser:
     validate.add_argument("--validation-out", type=Path, help="default: next to --instances, .validation.json")
     validate.add_argument("--quiet", action="store_true", help="no progress bar")
     validate.set_defaults(handler=_validate_command)
+    rescore = commands.add_parser(
+        "rescore", help="re-execute every stored response; exit 1 listing the rows whose score changed",
+        description="Re-score a results file with the current scorers. The same responses must give the same scores.",
+    )  # fmt: skip
+    rescore.add_argument("results", type=Path, help="a results JSON written by demo, compare or swebench")
+    rescore.add_argument("--tasks-file", type=Path, help="the tasks file of a run with your own tasks (default: as recorded)")
+    rescore.add_argument("--workers", type=_positive, default=max(1, (os.cpu_count() or 2)), help="rows at once")
+    rescore.add_argument("--quiet", action="store_true", help="no progress bar")
+    _instance_options(rescore, timeout=1800.0)
+    rescore.set_defaults(handler=_rescore_command, dataset=None)
     return parser
 
 
@@ -171,6 +190,12 @@ def _swebench_command(args: argparse.Namespace) -> int:
     from .run.swebench_tier import run_swebench
 
     return run_swebench(args)
+
+
+def _rescore_command(args: argparse.Namespace) -> int:
+    from .run.rescore import rescore
+
+    return rescore(args.results, args)
 
 
 def _validate_command(args: argparse.Namespace) -> int:

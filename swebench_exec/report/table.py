@@ -1,6 +1,8 @@
 """The terminal summary: one line per model x arm, then each model's deltas and verdict."""
 from __future__ import annotations
 
+from ..run.stats import MIN_PAIRS
+
 
 def _ci(stat: dict | None, fmt: str) -> str:
     if not stat or stat.get("mean") is None:
@@ -44,8 +46,11 @@ def render_summary(summary: dict) -> str:
                 _ci(stats["exec"], ".2f") + f" /{stats['max_exec']}", str(stats["solved"]), _tokens(stats),
                 _money(stats["cost_usd"]),
             ])  # fmt: skip
-        note = f"stopped: {info['stopped']}" if info.get("stopped") else (
-            f"{info['infra_failures']} infra failure(s), not scored" if info["infra_failures"] else "")
+        notes = [f"stopped: {info['stopped']}" if info.get("stopped") else "",
+                 f"{info['infra_failures']} infra failure(s), not scored" if info["infra_failures"] else "",
+                 f"only {info['delta_exec']['pairs']} paired unit(s): too few for a verdict"
+                 if info["delta_exec"]["pairs"] < MIN_PAIRS else ""]  # fmt: skip
+        note = "; ".join(n for n in notes if n)
         model_lines.append([model, _signed(info["delta_format"], ".1f"), _signed(info["delta_exec"], ".2f"),
                             info["verdict"], note])  # fmt: skip
     arms = _grid(["model", "arm", "scored", "format /100 [95% CI]", "exec [95% CI]", "solved", "tokens in/out", "cost"],

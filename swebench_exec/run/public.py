@@ -14,6 +14,7 @@ from ..contract import load_contract
 from ..models.base import Model
 from ..sandbox.base import Limits
 from ..sandbox.local import LocalSandbox
+from .executors import make_executor
 from .store import Journal, check_writable, journal_path, read_journal, write_results
 from .summary import ARMS, summarize
 
@@ -27,34 +28,48 @@ def resolve_tasks(args: argparse.Namespace) -> list[dict]:
     return list(tasks)
 
 
-def build_model(name: str, args: argparse.Namespace, tasks: list[dict]) -> Model:
-    """`gold` is built in; anything else is a model id on the OpenAI-compatible endpoint (checked before any call)."""
+def build_model(name: str, args: argparse.Namespace, tasks: list[dict], price=None) -> Model:
+    """`gold` and `replay:PATH` are built in; anything else is a model id on the OpenAI-compatible endpoint
+    (checked before any call). A configured price applies even on a loopback server (it stands in for a paid one)."""
     if name == "gold":
         from ..models.gold import GoldModel
 
         return GoldModel.for_tasks(tasks)
+    if name.startswith("replay:"):
+        from ..models.replay import ReplayModel
+
+        return ReplayModel(name)
     from ..models.client import HarnessedClient
-    from ..models.endpoints import OPENROUTER_BASE_URL, check_reachable, resolve_api_key, validate_base_url
+    from ..models.endpoints import OPENROUTER_BASE_URL, ConfigError, check_reachable, resolve_api_key, validate_base_url
 
     base_url = validate_base_url(args.base_url or OPENROUTER_BASE_URL)
     key = os.environ.get(args.api_key_env) if args.api_key_env else None
     if args.api_key_env and not key:
-        from ..models.endpoints import ConfigError
-
         raise ConfigError(f"--api-key-env {args.api_key_env} is not set in the environment")
     resolve_api_key(base_url, key)
     check_reachable(base_url)
     return HarnessedClient(name, base_url=base_url, api_key=key, max_tokens=args.max_tokens,
-                           temperature=args.temperature)  # fmt: skip
+                           temperature=args.temperature, price=price, local=None if price is None else False)  # fmt: skip
 
 
-def model_names(args: argparse.Namespace) -> list[str]:
-    names = [args.model] if getattr(args, "model", None) else [m.strip() for m in args.models.split(",") if m.strip()]
+def resolve_models(args: argparse.Namespace) -> tuple[list[str], dict]:
+    """Model ids from --model / --models / --models-file (in that order, no repeats) and their prices."""
+    from ..models.catalog import load_models_file, price_table
+
+    entries = load_models_file(args.models_file) if getattr(args, "models_file", None) else []
+    names = [args.model] if getattr(args, "model", None) else []
+    names += [m.strip() for m in (getattr(args, "models", None) or "").split(",") if m.strip()]
+    names += [e.id for e in entries]
     if not names:
         from ..cli import UserError
 
-        raise UserError("no model given")
-    return list(dict.fromkeys(names))
+        raise UserError("no model given: use --models (or --models-file)")
+    return list(dict.fromkeys(names)), price_table(entries, getattr(args, "price", None) or [])
+
+
+def build_models(args: argparse.Namespace, tasks: list[dict]) -> tuple[list[str], dict[str, Model], dict]:
+    names, prices = resolve_models(args)
+    return names, {name: build_model(name, args, tasks, prices.get(name)) for name in names}, prices
 
 
 def default_out(command: str) -> Path:
@@ -143,13 +158,17 @@ def run_public(args: argparse.Namespace) -> int:
     from .runner import RunSpec
 
     tasks = resolve_tasks(args)
-    names = model_names(args)
     check_writable(args.out or default_out(args.command))
-    models = {name: build_model(name, args, tasks) for name in names}
+    names, models, prices = build_models(args, tasks)
     sandbox = public_sandbox(args)
     spec = RunSpec(models=models, tasks=tasks, samples=args.samples, concurrency=args.concurrency,
-                   workers=args.workers, sandbox=sandbox)  # fmt: skip
-    return finish_run(start_run(args, names, tasks, spec, {}))
+                   workers=args.workers, sandbox=sandbox, max_cost=args.max_cost,
+                   executor=make_executor(args.executor, args.workers, args.ray_address))  # fmt: skip
+    try:
+        run = start_run(args, names, tasks, spec, {"prices": {m: p.record() for m, p in prices.items()}})
+    finally:
+        spec.executor.close()
+    return finish_run(run)
 
 
 def _run_with_progress(spec, journal: Journal, done: list[dict], quiet: bool):

@@ -39,6 +39,7 @@ class RunSpec:
     tier: str = "public"
     scorer: Scorer | None = None
     executor: Executor | None = None  # default: a LocalExecutor bounded by `workers`
+    max_cost: float | None = None  # USD: no new call starts once the run has spent this much
 
     def __post_init__(self) -> None:
         if self.executor is None:
@@ -58,10 +59,19 @@ class RunState:
 
     stopped: dict[str, str] = field(default_factory=dict)
     successes: dict[str, int] = field(default_factory=dict)
+    spent_usd: float = 0.0
+    budget_reached: bool = False
     lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def over_budget(self, max_cost: float | None) -> bool:
+        with self.lock:
+            if max_cost is not None and self.spent_usd >= max_cost:
+                self.budget_reached = True
+            return self.budget_reached
 
     def note(self, model: str, response: Response) -> None:
         with self.lock:
+            self.spent_usd += response.cost_usd or 0.0
             if response.outcome in MODEL_OUTCOMES:
                 self.successes[model] = self.successes.get(model, 0) + 1
             elif response.outcome in STOPS_MODEL or (
@@ -82,7 +92,7 @@ def score_response(task: dict, text: str, outcome: str, sandbox: Sandbox | None)
 
 
 def _not_called_row(job: Job, reason: str) -> dict:
-    return {"response": None, "outcome": NOT_CALLED, "error": f"not called: model stopped ({reason})",
+    return {"response": None, "outcome": NOT_CALLED, "error": f"not called: {reason}",
             "format": None, "executor": None, "parse": None}  # fmt: skip
 
 
@@ -91,6 +101,10 @@ def run_job(job: Job, task: dict, spec: RunSpec, state: RunState) -> dict:
     row = {"model": job.model, "task_id": job.task_id, "tier": spec.tier, "arm": job.arm, "sample": job.sample,
            "prompt_sha256": prompt_sha256(prompt)}  # fmt: skip
     reason = state.stopped.get(job.model)
+    if reason:
+        reason = f"model stopped ({reason})"
+    elif state.over_budget(spec.max_cost):
+        reason = f"--max-cost ${spec.max_cost:g} reached"
     if reason:
         return {**row, **_not_called_row(job, reason)}
     started = time.monotonic()

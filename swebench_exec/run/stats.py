@@ -11,6 +11,7 @@ from statistics import fmean
 
 RESAMPLES = 2000
 SEED = 0
+MIN_PAIRS = 5  # below this a bootstrap interval collapses onto the few deltas there are: no verdict but NO_EFFECT
 
 
 def bootstrap_interval(values: list[float], resamples: int = RESAMPLES, seed: int = SEED) -> tuple[float, float] | None:
@@ -35,15 +36,16 @@ def paired_delta(pairs: list[tuple[float, float]]) -> dict:
 
 
 def moves(delta: dict) -> int:
-    """+1 / -1 when the interval lies wholly above / below zero, else 0."""
+    """+1 / -1 when the interval lies wholly above / below zero (and rests on enough pairs), else 0."""
     ci = delta.get("ci95")
-    if not ci:
+    if not ci or delta.get("pairs", 0) < MIN_PAIRS:
         return 0
     return 1 if ci[0] > 0 else -1 if ci[1] < 0 else 0
 
 
 def verdict(delta_format: dict, delta_exec: dict) -> str:
-    """DESIGN §5: execution decides first; format moving alone is the Format Scorer Trap."""
+    """DESIGN §5: execution decides first; format moving alone is the Format Scorer Trap. Fewer than MIN_PAIRS
+    paired units never move: one task's delta would otherwise be an interval of width zero."""
     exec_move = moves(delta_exec)
     if exec_move > 0:
         return "HARNESS_HELPS"
@@ -52,6 +54,16 @@ def verdict(delta_format: dict, delta_exec: dict) -> str:
     if moves(delta_format) != 0:
         return "FORMAT_ONLY"
     return "NO_EFFECT"
+
+
+def wilson_interval(successes: int, n: int, z: float = 1.959964) -> tuple[float, float] | None:
+    """95% Wilson score interval of a proportion: honest at 0/n and n/n, where the normal interval is not."""
+    if n == 0:
+        return None
+    p = successes / n
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * ((p * (1 - p) / n + z * z / (4 * n * n)) ** 0.5) / (1 + z * z / n)
+    return max(0.0, centre - half), min(1.0, centre + half)
 
 
 def pass_at_k(n: int, c: int, k: int) -> float:

@@ -6,7 +6,7 @@ from statistics import fmean
 from typing import Iterable
 
 from ..models.outcomes import INFRA_OUTCOMES
-from .stats import bootstrap_interval, paired_delta, pass_at_k, verdict
+from .stats import MIN_PAIRS, bootstrap_interval, paired_delta, pass_at_k, verdict, wilson_interval
 
 ARMS = ("harnessed", "bare")
 
@@ -38,6 +38,8 @@ def _arm_summary(rows: list[dict]) -> dict:
         "exec": _mean_ci([r["executor"]["score"] for r in scored]),
         "max_exec": max_score,
         "solved": solved,
+        "solve_rate": {"mean": solved / len(scored) if scored else None,
+                       "ci95": list(wilson_interval(solved, len(scored)) or []) or None},  # Wilson: SWE-bench resolve rate
         "prompt_tokens": _sum_known(u.get("prompt_tokens") for u in usage),
         "completion_tokens": _sum_known(u.get("completion_tokens") for u in usage),
         "cost_usd": cost,

@@ -8,7 +8,6 @@ import sys
 import time
 from pathlib import Path
 
-from ..models.gold import GoldModel
 from ..scoring.executor import ExecResult
 from ..scoring.format import swebench_format_score
 from ..swebench.dataset import Instance, load_instances, read_id_list
@@ -85,22 +84,22 @@ def make_scorer(pool: WorktreePool, sandbox: SweSandbox):
 
 
 def run_swebench(args: argparse.Namespace) -> int:
-    from .public import build_model, finish_run, model_names, start_run
+    from .public import build_models, finish_run, start_run
     from .runner import RunSpec
 
     instances = load_instances(args.dataset, instance_ids(args))
     repos = repo_cache(args)
     sandbox = choose_sandbox(args, instances, repos)
-    names = model_names(args)
     pool = WorktreePool(repos)
     try:
         tasks = build_tasks(instances, pool)
-        models = {name: GoldModel.for_tasks(tasks) if name == "gold" else build_model(name, args, tasks)
-                  for name in names}  # fmt: skip
+        names, models, prices = build_models(args, tasks)
         spec = RunSpec(models=models, tasks=tasks, samples=args.samples, concurrency=args.concurrency,
-                       workers=args.workers, tier="swebench", scorer=make_scorer(pool, sandbox))  # fmt: skip
+                       workers=args.workers, tier="swebench", scorer=make_scorer(pool, sandbox),
+                       max_cost=args.max_cost)  # fmt: skip
         config_extra = {"tier": "swebench", "dataset": args.dataset, "instances": [i.instance_id for i in instances],
-                        "context": ORACLE, "sandbox": {"provider": sandbox.name}, "tasks": None}  # fmt: skip
+                        "context": ORACLE, "sandbox": {"provider": sandbox.name}, "tasks": None,
+                        "prices": {m: p.record() for m, p in prices.items()}}  # fmt: skip
         run = start_run(args, names, tasks, spec, config_extra)
     finally:
         pool.close()

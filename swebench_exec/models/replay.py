@@ -1,0 +1,66 @@
+"""`replay:PATH` serves the responses stored in a results file, for demos, regression tests and re-scoring
+without keys. A reply is found by the hash of the exact prompt it answered; samples are served in their order."""
+from __future__ import annotations
+
+import itertools
+import threading
+from collections import defaultdict
+from pathlib import Path
+
+from ..contract import build_prompt
+from .base import Response, Usage
+from .endpoints import ConfigError
+
+PREFIX = "replay:"
+
+
+def response_from_record(record: dict) -> Response:
+    usage = record.get("usage")
+    return Response(
+        text=record.get("text") or "",
+        outcome=record["outcome"],
+        usage=Usage(**usage) if usage else None,
+        cost_usd=record.get("cost_usd"),
+        cost_source=record.get("cost_source"),
+        price=record.get("price"),
+        latency_s=record.get("latency_s") or 0.0,
+        finish_reason=record.get("finish_reason"),
+        attempts=record.get("attempts") or 1,
+        error=record.get("error"),
+        raw=record.get("raw"),
+    )
+
+
+class ReplayModel:
+    """Answers with the stored response of the one model in PATH (or `replay:PATH::MODEL` to pick one)."""
+
+    def __init__(self, spec: str, contract_version: str = "v1") -> None:
+        from ..run.store import load_results
+
+        self.name = spec
+        path, _, model = spec[len(PREFIX):].partition("::")
+        rows = load_results(Path(path))["rows"]
+        models = sorted({r["model"] for r in rows})
+        if not model:
+            if len(models) != 1:
+                raise ConfigError(f"{path} holds {len(models)} models ({', '.join(models)}): use replay:{path}::MODEL")
+            model = models[0]
+        if model not in models:
+            raise ConfigError(f"{path} has no rows of {model!r} (it has {', '.join(models)})")
+        self.contract_version = contract_version
+        self._stored: dict[str, list[Response]] = defaultdict(list)
+        for row in sorted((r for r in rows if r["model"] == model and r.get("response")), key=lambda r: r["sample"]):
+            self._stored[row["prompt_sha256"]].append(response_from_record(row["response"]))
+        self._cursors: dict[str, itertools.cycle] = {}
+        self._lock = threading.Lock()
+
+    def answer(self, prompt: str, harnessed: bool) -> Response:
+        from ..run.runner import prompt_sha256
+
+        key = prompt_sha256(build_prompt(prompt, harnessed, self.contract_version))
+        with self._lock:
+            if key not in self._stored:
+                return Response(text="", outcome="empty_answer", cost_usd=0.0, cost_source="local",
+                                error="replay: no stored response for this prompt")  # fmt: skip
+            cursor = self._cursors.setdefault(key, itertools.cycle(self._stored[key]))
+            return next(cursor)

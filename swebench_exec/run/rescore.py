@@ -1,0 +1,73 @@
+"""`rescore RESULTS.json`: re-execute every stored response with today's scorers; any score that moved is listed.
+
+Scores are only worth publishing if the same responses always give the same scores. This is the check (and the
+regression test for every scorer change): exit 0 when every row matches, 1 when any differs.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from ..models.outcomes import MODEL_OUTCOMES
+from .store import load_results
+
+COMPARED = (("format", "score"), ("executor", "score"), ("executor", "status"))
+
+
+def _stored(row: dict) -> tuple:
+    return tuple((row.get(part) or {}).get(key) for part, key in COMPARED)
+
+
+def _public_scorer(config: dict, args: argparse.Namespace):
+    from ..sandbox.base import Limits
+    from ..sandbox.local import LocalSandbox
+    from ..tasks import PUBLIC_TASKS, load_tasks_file
+    from .runner import score_response
+
+    tasks_file = args.tasks_file or config.get("tasks_file")
+    tasks = {t["id"]: t for t in (load_tasks_file(tasks_file) if tasks_file else PUBLIC_TASKS)}
+    sandbox = LocalSandbox(Limits(timeout_s=config.get("timeout_s") or 10.0))
+    return lambda row: score_response(tasks[row["task_id"]], row["response"]["text"], row["outcome"], sandbox)
+
+
+def _swebench_scorer(config: dict, args: argparse.Namespace, stack):
+    from ..swebench.dataset import load_instances
+    from ..swebench.repos import WorktreePool
+    from .swebench_tier import build_tasks, choose_sandbox, make_scorer, repo_cache
+
+    args.dataset = args.dataset or config["dataset"]
+    instances = load_instances(args.dataset, config["instances"])
+    repos = repo_cache(args)
+    pool = WorktreePool(repos)
+    stack.callback(pool.close)
+    tasks = {t["id"]: t for t in build_tasks(instances, pool)}
+    score = make_scorer(pool, choose_sandbox(args, instances, repos))
+    return lambda row: score(tasks[row["task_id"]], row["response"]["text"], row["outcome"])
+
+
+def rescore(path: Path, args: argparse.Namespace) -> int:
+    import contextlib
+
+    from tqdm import tqdm
+
+    document = load_results(path)
+    config = document["config"]
+    rows = [r for r in document["rows"] if r["outcome"] in MODEL_OUTCOMES and (r.get("executor") or {}).get("score") is not None]
+    with contextlib.ExitStack() as stack:
+        scorer = _swebench_scorer(config, args, stack) if config.get("tier") == "swebench" else _public_scorer(config, args)
+        with ThreadPoolExecutor(max_workers=max(1, args.workers)) as pool:
+            fresh = list(tqdm(pool.map(scorer, rows), total=len(rows), desc="rescore", unit="row",
+                              disable=args.quiet or None, file=sys.stderr))  # fmt: skip
+    moved = [(row, now) for row, now in zip(rows, fresh) if _stored(row) != _stored(now)]
+    for row, now in moved:
+        print(f"{row['model']} {row['task_id']} {row['arm']} #{row['sample']}: stored {_describe(row)} -> now {_describe(now)}")
+    skipped = len(document["rows"]) - len(rows)
+    print(f"{len(rows) - len(moved)}/{len(rows)} rows match" + (f" ({skipped} infrastructure rows not rescored)" if skipped else ""))
+    return 1 if moved else 0
+
+
+def _describe(scores: dict) -> str:
+    executor = scores.get("executor") or {}
+    return f"format {scores['format']['score']:g}, exec {executor.get('score')}/{executor.get('max_score')} ({executor.get('status')})"

@@ -1,0 +1,114 @@
+"""Sweeps: prices from a models file, --price, --max-cost, replay, rescore, and a run killed with SIGKILL then resumed."""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from scripted_server import Reply, ScriptedServer, chat_reply
+from swebench_exec.cli import main
+from swebench_exec.contract import load_contract
+from swebench_exec.models.gold import bare_reply, harnessed_reply
+from swebench_exec.tasks import PUBLIC_TASKS
+
+SEED_SIX = Path(__file__).resolve().parents[1] / "harness" / "models" / "seed-six.toml"
+USAGE = {"prompt_tokens": 1000, "completion_tokens": 500, "total_tokens": 1500}
+
+
+def reference_replies(request_json: dict, delay_s: float = 0.0) -> Reply:
+    prompt = request_json["messages"][-1]["content"]
+    task = next(t for t in PUBLIC_TASKS if prompt.endswith(t["prompt"]))
+    harnessed = prompt.startswith(load_contract().text.rstrip())
+    text = (harnessed_reply if harnessed else bare_reply)(task["reference"], task["run"])
+    reply = chat_reply(text, usage=dict(USAGE))
+    reply.delay_s = delay_s
+    return reply
+
+
+def load(path: Path) -> dict:
+    return json.loads(path.read_text())
+
+
+def test_models_file_prices_every_row(tmp_path, capsys):
+    out = tmp_path / "x.json"
+    with ScriptedServer(reply_for=reference_replies) as server:
+        code = main(["compare", "--models-file", str(SEED_SIX), "--base-url", server.url, "--tasks", "grid_path",
+                     "--price", "openai/gpt-5.5=10,30", "--out", str(out), "--quiet"])  # fmt: skip
+    assert code == 0
+    result = load(out)
+    models = result["summary"]["models"]
+    assert len(models) == 6
+    by_model = {r["model"]: r["response"] for r in result["rows"] if r["arm"] == "harnessed"}
+    opus = by_model["anthropic/claude-opus-4.7"]
+    assert opus["cost_source"] == "price_table" and opus["price"]["source"] == "seed-six.toml"
+    assert opus["cost_usd"] == pytest.approx(1500 * 45 / 1e6)
+    assert by_model["openai/gpt-5.5"]["cost_usd"] == pytest.approx((1000 * 10 + 500 * 30) / 1e6)
+    assert models["anthropic/claude-opus-4.7"]["arms"]["harnessed"]["cost_usd"] == pytest.approx(1500 * 45 / 1e6)
+    assert models["anthropic/claude-opus-4.7"]["verdict"] == "NO_EFFECT"  # one task: no confident verdict
+
+
+def test_max_cost_stops_new_calls(tmp_path, capsys):
+    out = tmp_path / "x.json"
+    with ScriptedServer(reply_for=reference_replies) as server:
+        main(["demo", "--model", "m", "--base-url", server.url, "--price", "m=1000", "--max-cost", "0.5",
+              "--concurrency", "1", "--out", str(out), "--quiet"])  # fmt: skip
+        calls = len(server.chat_requests())
+    rows = load(out)["rows"]
+    assert calls == 1  # the first call costs $1.50, over the budget: nothing else starts
+    assert sum(r["outcome"] == "not_called" for r in rows) == 9
+    assert all("--max-cost $0.5 reached" in r["error"] for r in rows if r["outcome"] == "not_called")
+
+
+def test_replay_reproduces_a_run_and_rescore_agrees(tmp_path, capsys):
+    first, second = tmp_path / "first.json", tmp_path / "second.json"
+    with ScriptedServer(reply_for=reference_replies) as server:
+        main(["demo", "--model", "m", "--base-url", server.url, "--out", str(first), "--quiet"])
+    assert main(["demo", "--model", f"replay:{first}", "--out", str(second), "--quiet"]) == 0
+    scores = lambda path: {(r["task_id"], r["arm"]): (r["format"]["score"], r["executor"]["score"])  # noqa: E731
+                           for r in load(path)["rows"]}  # fmt: skip
+    assert scores(first) == scores(second)
+    assert main(["rescore", str(second), "--quiet"]) == 0
+    assert "10/10 rows match" in capsys.readouterr().out
+
+
+def test_rescore_lists_a_row_whose_stored_score_is_wrong(tmp_path, capsys):
+    out = tmp_path / "x.json"
+    main(["demo", "--model", "gold", "--tasks", "csv_totals", "--out", str(out), "--quiet"])
+    document = load(out)
+    document["rows"][0]["executor"]["score"] = 1  # as if an older scorer had been more lenient or harsher
+    out.write_text(json.dumps(document))
+    capsys.readouterr()
+    assert main(["rescore", str(out), "--quiet"]) == 1
+    printed = capsys.readouterr().out
+    assert "gold csv_totals" in printed and "stored format" in printed and "1/3" in printed and "3/3" in printed
+
+
+def test_sigkill_then_resume_loses_and_duplicates_nothing(tmp_path):
+    """A real run in a child process is killed with SIGKILL mid-way; --resume finishes it."""
+    out = tmp_path / "x.json"
+    journal = out.with_name(out.name + ".journal.jsonl")
+    with ScriptedServer(reply_for=lambda body: reference_replies(body, delay_s=0.25)) as server:
+        command = [sys.executable, "-m", "swebench_exec.cli", "demo", "--model", "m", "--base-url", server.url,
+                   "--concurrency", "1", "--out", str(out), "--quiet"]  # fmt: skip
+        child = subprocess.Popen(command, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and (not journal.exists() or len(journal.read_text().splitlines()) < 4):
+            time.sleep(0.05)
+        os.killpg(child.pid, signal.SIGKILL)
+        child.wait()
+        survived = len(journal.read_text().splitlines())
+        assert 4 <= survived < 10 and not out.exists()
+        calls_before = len(server.chat_requests())
+        assert main(["demo", "--model", "m", "--base-url", server.url, "--out", str(out), "--quiet", "--resume"]) == 0
+        resumed_calls = len(server.chat_requests()) - calls_before
+    rows = load(out)["rows"]
+    keys = [(r["task_id"], r["arm"], r["sample"]) for r in rows]
+    assert len(keys) == len(set(keys)) == 10
+    assert resumed_calls <= 10 - survived + 1  # at most the row that was in flight is asked again
+    assert all(r["executor"]["score"] == 3 for r in rows)

@@ -28,6 +28,13 @@ def _positive(text: str) -> int:
     return value
 
 
+def _positive_seconds(text: str) -> float:
+    value = float(text)
+    if not value > 0:
+        raise argparse.ArgumentTypeError("must be more than 0 seconds")
+    return value
+
+
 def _model_options(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("model endpoint")
     group.add_argument("--base-url", help="any OpenAI-compatible endpoint (default: OpenRouter); "
@@ -62,7 +69,7 @@ def _instance_options(parser: argparse.ArgumentParser, timeout: float) -> None:
     group.add_argument("--repo-cache", type=Path, help="folder of existing mirrors DIR/<owner>__<name> (bare or not); "
                        "used as is, nothing fetched (default: ~/.cache/bench-by-execution/repos, fetched from GitHub)")  # fmt: skip
     group.add_argument("--env-cache", type=Path, help="where local venvs are built (default: ~/.cache/bench-by-execution/envs)")
-    group.add_argument("--timeout", type=float, default=timeout, help=f"seconds for each test run (default {timeout:g})")
+    group.add_argument("--timeout", type=_positive_seconds, default=timeout, help=f"seconds for each test run (default {timeout:g})")
 
 
 def _run_options(parser: argparse.ArgumentParser, timeout: float = 10.0) -> None:
@@ -74,6 +81,7 @@ def _run_options(parser: argparse.ArgumentParser, timeout: float = 10.0) -> None
     group.add_argument("--out", type=Path, help="results JSON (default: bench-results/<command>-<time>.json); "
                        "rows are journaled to OUT.journal.jsonl as they finish")  # fmt: skip
     group.add_argument("--resume", action="store_true", help="continue the run journaled next to --out")
+    group.add_argument("--overwrite", action="store_true", help="start over even though --out already holds a run")
     group.add_argument("--executor", choices=("local", "ray"), default="local",
                        help="where sandboxed executions run: this machine (default) or a Ray cluster (extra [ray])")  # fmt: skip
     group.add_argument("--ray-address", help="Ray cluster address for --executor ray (default: start a local Ray)")
@@ -104,7 +112,7 @@ def build_parser() -> argparse.ArgumentParser:
         _task_options(sub)
         _run_options(sub)
         group = sub.add_argument_group("sandbox")
-        group.add_argument("--timeout", type=float, default=10.0, help="seconds each program may run (default 10)")
+        group.add_argument("--timeout", type=_positive_seconds, default=10.0, help="seconds each program may run (default 10)")
         group.add_argument("--sandbox", choices=("local", "docker"), default="local",
                            help="local (default): bubblewrap/rlimits on this machine; docker: one container per run")  # fmt: skip
         group.add_argument("--image", default="bench-by-execution/base:bookworm",

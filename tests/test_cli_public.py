@@ -204,6 +204,9 @@ def test_resume_reruns_only_missing_and_infrastructure_rows(tmp_path, capsys):
         (["demo", "--model", "x", "--base-url", "htp:/nowhere"], {}, "htp:/nowhere"),
         (["demo", "--model", "gold", "--out", "/proc/forbidden/x.json"], {}, "cannot write --out"),
         (["demo", "--model", "gold", "--tasks-file", "/nonexistent/tasks.py"], {}, "/nonexistent/tasks.py"),
+        (["demo", "--model", "m", "--base-url", "http://[::1/v1"], {}, "invalid base URL"),
+        (["demo", "--model", ""], {}, "no model given"),
+        (["demo", "--model", "gold", "--resume"], {}, "--resume needs the --out"),
     ],
 )
 def test_user_mistakes_are_one_line_errors(args, env, message, capsys, monkeypatch, tmp_path):
@@ -243,3 +246,47 @@ def test_gold_demo_in_the_docker_sandbox(tmp_path, capsys, docker_base_image):
     result = load(out)
     assert result["config"]["sandbox"]["provider"] == "docker"
     assert all(r["executor"]["score"] == 3 for r in result["rows"])
+
+
+def test_an_earlier_run_is_never_overwritten_without_saying_so(tmp_path, capsys):
+    out = tmp_path / "x.json"
+    assert run_cli(capsys, "demo", "--model", "gold", "--tasks", "grid_path", "--out", str(out), "--quiet")[0] == 0
+    before = out.read_text()
+    code, _, stderr = run_cli(capsys, "demo", "--model", "gold", "--tasks", "csv_totals", "--out", str(out))
+    assert code == 2 and "--resume" in stderr and "--overwrite" in stderr
+    assert out.read_text() == before
+    assert run_cli(capsys, "demo", "--model", "gold", "--tasks", "csv_totals", "--out", str(out), "--overwrite",
+                   "--quiet")[0] == 0  # fmt: skip
+    assert {r["task_id"] for r in load(out)["rows"]} == {"csv_totals"}
+
+
+def test_resume_keeps_only_rows_of_the_current_run(tmp_path, capsys):
+    out = tmp_path / "x.json"
+    run_cli(capsys, "demo", "--model", "gold", "--tasks", "grid_path,csv_totals", "--out", str(out), "--quiet")
+    run_cli(capsys, "demo", "--model", "gold", "--tasks", "csv_totals", "--out", str(out), "--resume", "--quiet")
+    result = load(out)
+    assert {r["task_id"] for r in result["rows"]} == {"csv_totals"} == set(result["config"]["tasks"])
+
+
+def test_a_check_that_returns_an_impossible_score_is_a_harness_error_not_a_score(tmp_path, capsys):
+    from swebench_exec.scoring import executor_score
+
+    task = dict(PUBLIC_TASKS[0])
+    task["harness"] = {**task["harness"], "check": lambda proc, tmp: (7, "too high")}
+    result = executor_score(bare_reply(task["reference"], task["run"]), task=task)
+    assert result.score is None and result.status == "harness_error" and "7" in result.reason
+
+
+def test_gold_refuses_tasks_without_a_reference(tmp_path, capsys):
+    from swebench_exec.models.endpoints import ConfigError
+    from swebench_exec.models.gold import GoldModel
+
+    with pytest.raises(ConfigError, match="no_ref"):
+        GoldModel.for_tasks([{**PUBLIC_TASKS[0], "id": "no_ref", "reference": None}])
+
+
+def test_unspecified_address_counts_as_this_host():
+    from swebench_exec.models.endpoints import is_loopback
+
+    assert is_loopback("http://0.0.0.0:8080/v1") and is_loopback("http://[::1]:8080/v1")
+    assert not is_loopback("http://192.0.2.10:8080/v1")

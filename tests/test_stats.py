@@ -22,7 +22,8 @@ def test_bootstrap_is_seeded_and_brackets_the_mean():
         ([0] * 5, [3, 3, 3, 2, 3], "HARNESS_HELPS"),
         ([0] * 5, [0] * 5, "NO_EFFECT"),
         ([100, 0, 0, 0, 0], [3, 0, 0, 0, 0], "NO_EFFECT"),  # one task moving is not a confident verdict
-        ([100] * (MIN_PAIRS - 1), [3] * (MIN_PAIRS - 1), "NO_EFFECT"),  # too few pairs
+        ([100] * (MIN_PAIRS - 1), [3] * (MIN_PAIRS - 1), "INSUFFICIENT_DATA"),  # too few pairs
+        ([], [], "INSUFFICIENT_DATA"),  # nothing scored: no claim at all
     ],
 )
 def test_verdict_rule(format_deltas, exec_deltas, expected):

@@ -37,7 +37,7 @@ def test_gold_resolves_on_both_arms_and_predictions_are_official(fixture, tmp_pa
     summary = result["summary"]["models"]["gold"]
     assert summary["arms"]["harnessed"]["exec"]["mean"] == 1.0 and summary["arms"]["bare"]["exec"]["mean"] == 1.0
     assert summary["delta_format"]["mean"] == 100 and summary["delta_exec"]["mean"] == 0
-    assert summary["verdict"] == "NO_EFFECT"  # one instance is one paired unit: too few for a verdict
+    assert summary["verdict"] == "INSUFFICIENT_DATA"  # one instance is one paired unit: too few for a verdict
     files = sorted(tmp_path.glob("predictions.*.jsonl"))
     assert [f.name for f in files] == ["predictions.gold.bare.jsonl", "predictions.gold.harnessed.jsonl"]
     from swebench.harness.utils import get_predictions_from_file

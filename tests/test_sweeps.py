@@ -50,7 +50,7 @@ def test_models_file_prices_every_row(tmp_path, capsys):
     assert opus["cost_usd"] == pytest.approx(1500 * 45 / 1e6)
     assert by_model["openai/gpt-5.5"]["cost_usd"] == pytest.approx((1000 * 10 + 500 * 30) / 1e6)
     assert models["anthropic/claude-opus-4.7"]["arms"]["harnessed"]["cost_usd"] == pytest.approx(1500 * 45 / 1e6)
-    assert models["anthropic/claude-opus-4.7"]["verdict"] == "NO_EFFECT"  # one task: no confident verdict
+    assert models["anthropic/claude-opus-4.7"]["verdict"] == "INSUFFICIENT_DATA"  # one task: no verdict
 
 
 def test_max_cost_stops_new_calls(tmp_path, capsys):

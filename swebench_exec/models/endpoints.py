@@ -23,12 +23,12 @@ class ConfigError(ValueError):
 def validate_base_url(url: str) -> str:
     """Catch a malformed --base-url before the first call, rather than as a confusing connection error later."""
     cleaned = (url or "").strip()
-    parts = urlsplit(cleaned)
     try:
+        parts = urlsplit(cleaned)
         parts.port  # raises on a non-numeric or out-of-range port
-    except ValueError:
-        raise ConfigError(f"invalid base URL {url!r}: bad port") from None
-    if parts.scheme not in ("http", "https") or not parts.hostname:
+    except ValueError as exc:
+        raise ConfigError(f"invalid base URL {url!r}: {exc}") from None
+    if parts.scheme not in ("http", "https") or not parts.hostname or any(c.isspace() for c in cleaned):
         raise ConfigError(f"invalid base URL {url!r}: expected http(s)://host[:port]/path, e.g. http://localhost:11434/v1")
     return cleaned.rstrip("/")
 
@@ -39,7 +39,8 @@ def is_loopback(url: str) -> bool:
     if host == "localhost" or host.endswith(".localhost"):
         return True
     try:
-        return ipaddress.ip_address(host).is_loopback
+        address = ipaddress.ip_address(host)
+        return address.is_loopback or address.is_unspecified  # 0.0.0.0: "this host", as servers print it
     except ValueError:
         return False
 

@@ -36,8 +36,13 @@ class GoldModel:
 
     @classmethod
     def for_tasks(cls, tasks: list[dict]) -> "GoldModel":
-        return cls({t["prompt"]: (t["reference"], t.get("run", f"python {t['expected_files'][0]}")) for t in tasks
-                    if t.get("reference")})  # fmt: skip
+        """Every task needs a reference: a task gold cannot answer would look like a model failure."""
+        missing = [t["id"] for t in tasks if not t.get("reference")]
+        if missing:
+            from .endpoints import ConfigError
+
+            raise ConfigError(f"gold needs a 'reference' solution in every task; missing in: {', '.join(missing)}")
+        return cls({t["prompt"]: (t["reference"], t.get("run", f"python {t['expected_files'][0]}")) for t in tasks})
 
     def answer(self, prompt: str, harnessed: bool) -> Response:
         known = self._answers.get(prompt)

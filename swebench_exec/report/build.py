@@ -14,7 +14,7 @@ from pathlib import Path
 
 from ..run.store import OutputError, load_results
 from ..run.summary import ARMS, summarize
-from .plot import wilson_interval
+from ..run.stats import wilson_interval
 
 SUMMARY_MD, PLOT_PNG, INDEX_HTML = "summary.md", "cost_vs_solve.png", "index.html"
 ROW_KEYS = ("model", "task_id", "arm", "outcome")
@@ -62,7 +62,8 @@ class Series:
 
     @property
     def solve_ci(self) -> tuple[float, float] | None:
-        return wilson_interval(self.solved, self.scored)
+        ci = (self.stats.get("solve_rate") or {}).get("ci95")  # summarize's Wilson interval
+        return tuple(ci) if ci else wilson_interval(self.solved, self.scored)
 
     @property
     def cost(self) -> float | None:

@@ -5,6 +5,7 @@ import math
 from typing import TYPE_CHECKING
 
 from ..models.outcomes import INFRA_OUTCOMES
+from ..run.stats import MIN_PAIRS
 from .table import _ci, _signed, _tokens
 
 if TYPE_CHECKING:
@@ -15,7 +16,7 @@ SERIES_HEADER = ["tier", "model", "arm", "scored", "format /100 [95% CI]", "exec
 DELTA_HEADER = ["tier", "model", "Δformat (h−b) [95% CI]", "Δexec (h−b) [95% CI]", "pairs", "verdict", "note"]
 INFRA_LIST_MAX = 50
 
-HOW_TO_READ = """\
+HOW_TO_READ_TEMPLATE = """\
 - One line per model × arm × tier, recomputed from the rows of the files above. **harnessed**: the prompt wrapped in
   the EXECUTION CONTRACT (whole files in `FILE:` blocks and a `RUN:` line); **bare**: the task alone.
 - **format** (0–100) scores the reply's *shape* only; **exec** runs the extracted program in a sandbox (public tier:
@@ -27,12 +28,13 @@ HOW_TO_READ = """\
 - **Verdict**, per model and tier, on 95% paired-bootstrap intervals over task × sample units scored on both arms
   (2,000 resamples, seed 0): `HARNESS_HELPS` / `HARNESS_REGRESSES` when Δexec's interval lies wholly above / below
   zero; otherwise `FORMAT_ONLY` when Δformat's interval excludes zero — the *Format Scorer Trap*: the shape moved, the
-  working code did not; otherwise `NO_EFFECT`. An interval touching zero is not a difference: five tasks rarely give
-  a confident verdict, and one task moving is not enough.
+  working code did not; otherwise `NO_EFFECT`. An interval touching zero is not a difference, and fewer than
+  {min_pairs} paired units never give a verdict: five tasks rarely give a confident one, one task moving is not enough.
 - The plot puts cost per solved task (log scale) against the solve rate; the dashed staircase is the Pareto front
   (no other point is both cheaper and better). A log scale cannot show $0 or an unknown cost: those points sit in the
   shaded strip on the left, and series that solved nothing in the strip on the right.
 """
+HOW_TO_READ = HOW_TO_READ_TEMPLATE.format(min_pairs=MIN_PAIRS)
 
 
 def money(value: float | None) -> str:
@@ -69,11 +71,12 @@ def series_cells(s: "Series") -> list[str]:
 
 
 def model_note(info: dict) -> str:
-    if info.get("stopped"):
-        return f"stopped: {info['stopped']}"
-    if info["infra_failures"]:
-        return f"{info['infra_failures']} infra failure(s), not scored"
-    return ""
+    """The same notes as the terminal table's."""
+    pairs = info["delta_exec"].get("pairs", 0)
+    notes = [f"stopped: {info['stopped']}" if info.get("stopped") else "",
+             f"{info['infra_failures']} infra failure(s), not scored" if info["infra_failures"] else "",
+             f"only {pairs} paired unit(s): too few for a verdict" if pairs < MIN_PAIRS else ""]  # fmt: skip
+    return "; ".join(n for n in notes if n)
 
 
 def delta_cells(tier: str, model: str, info: dict) -> list[str]:

@@ -12,21 +12,7 @@ import math
 from dataclasses import dataclass
 from typing import Iterable, Protocol
 
-Z95 = 1.959963984540054
-
-
-def wilson_interval(successes: int, n: int, z: float = Z95) -> tuple[float, float] | None:
-    """95% Wilson score interval for a proportion (None when n == 0). Honest at 0/n and n/n, unlike the Wald interval."""
-    if n <= 0:
-        return None
-    if not 0 <= successes <= n:
-        raise ValueError(f"successes {successes} not in [0, {n}]")
-    p = successes / n
-    z2 = z * z
-    centre = (p + z2 / (2 * n)) / (1 + z2 / n)
-    half = z * math.sqrt(p * (1 - p) / n + z2 / (4 * n * n)) / (1 + z2 / n)
-    return max(0.0, centre - half), min(1.0, centre + half)
-
+from ..run.stats import wilson_interval  # noqa: F401 - re-exported: the interval the plot draws
 
 class SeriesLike(Protocol):
     tier: str

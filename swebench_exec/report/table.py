@@ -48,7 +48,7 @@ def render_summary(summary: dict) -> str:
             ])  # fmt: skip
         notes = [f"stopped: {info['stopped']}" if info.get("stopped") else "",
                  f"{info['infra_failures']} infra failure(s), not scored" if info["infra_failures"] else "",
-                 f"only {info['delta_exec']['pairs']} paired unit(s): too few for a verdict"
+                 f"{info['delta_exec']['pairs']} paired unit(s); a verdict needs {MIN_PAIRS}"
                  if info["delta_exec"]["pairs"] < MIN_PAIRS else ""]  # fmt: skip
         note = "; ".join(n for n in notes if n)
         model_lines.append([model, _signed(info["delta_format"], ".1f"), _signed(info["delta_exec"], ".2f"),

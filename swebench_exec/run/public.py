@@ -73,7 +73,29 @@ def build_models(args: argparse.Namespace, tasks: list[dict]) -> tuple[list[str]
 
 
 def default_out(command: str) -> Path:
-    return Path("bench-results") / f"{command}-{datetime.now(timezone.utc):%Y%m%dT%H%M%SZ}.json"
+    """A new file per run: two runs in the same second get different names."""
+    stem = Path("bench-results") / f"{command}-{datetime.now(timezone.utc):%Y%m%dT%H%M%SZ}"
+    out, n = stem.with_suffix(".json"), 1
+    while out.exists() or journal_path(out).exists():
+        n += 1
+        out = stem.with_name(f"{stem.name}-{n}.json")
+    return out
+
+
+def output_path(args: argparse.Namespace) -> Path:
+    """--out, checked against the run already there: paid rows are never thrown away without --overwrite."""
+    from ..cli import UserError
+
+    if args.resume and not args.out:
+        raise UserError("--resume needs the --out of the run to continue")
+    out = args.out or default_out(args.command)
+    check_writable(out)
+    earlier = out.exists() or journal_path(out).exists()
+    if earlier and not (args.resume or args.overwrite):
+        raise UserError(f"{out} already holds a run: --resume to continue it, or --overwrite to start over")
+    if args.resume and not journal_path(out).exists():
+        print(f"note: nothing to resume at {journal_path(out)}; starting a new run", file=sys.stderr)
+    return out
 
 
 def run_config(args: argparse.Namespace, models: list[str], tasks: list[dict], sandbox) -> dict:
@@ -108,10 +130,10 @@ class FinishedRun:
     stopped: dict[str, str]
 
 
-def start_run(args: argparse.Namespace, names: list[str], tasks: list[dict], spec, config_extra: dict) -> FinishedRun:
-    """Shared by both tiers: journal next to --out, resume, progress bar; returns when every job has a row."""
-    out = args.out or default_out(args.command)
-    check_writable(out)
+def start_run(args: argparse.Namespace, out: Path, names: list[str], tasks: list[dict], spec,
+              config_extra: dict) -> FinishedRun:  # fmt: skip
+    """Shared by both tiers: journal next to `out` (see output_path), resume, progress bar; returns when every job
+    has a row."""
     journal_file = journal_path(out)
     done = read_journal(journal_file) if args.resume else []
     if not args.resume and journal_file.exists():
@@ -137,7 +159,12 @@ def finish_run(run: FinishedRun) -> int:
     print(f"\nresults: {run.out}")
     for model, reason in run.stopped.items():
         print(f"error: {model} was stopped: {reason}", file=sys.stderr)
-    return 3 if run.stopped else 0
+    unscored = [m for m, info in summary["models"].items()
+                if m not in run.stopped and not any(arm["scored"] for arm in info["arms"].values())]  # fmt: skip
+    for model in unscored:
+        print(f"error: no row of {model} could be scored ({summary['models'][model]['infra_failures']} infrastructure "
+              "failures: see each row's outcome and error)", file=sys.stderr)  # fmt: skip
+    return 3 if run.stopped or unscored else 0
 
 
 def public_sandbox(args: argparse.Namespace):
@@ -158,14 +185,14 @@ def run_public(args: argparse.Namespace) -> int:
     from .runner import RunSpec
 
     tasks = resolve_tasks(args)
-    check_writable(args.out or default_out(args.command))
+    out = output_path(args)  # fail before any model is built or called
     names, models, prices = build_models(args, tasks)
     sandbox = public_sandbox(args)
     spec = RunSpec(models=models, tasks=tasks, samples=args.samples, concurrency=args.concurrency,
                    workers=args.workers, sandbox=sandbox, max_cost=args.max_cost,
                    executor=make_executor(args.executor, args.workers, args.ray_address))  # fmt: skip
     try:
-        run = start_run(args, names, tasks, spec, {"prices": {m: p.record() for m, p in prices.items()}})
+        run = start_run(args, out, names, tasks, spec, {"prices": {m: p.record() for m, p in prices.items()}})
     finally:
         spec.executor.close()
     return finish_run(run)
@@ -181,5 +208,6 @@ def _run_with_progress(spec, journal: Journal, done: list[dict], quiet: bool):
     with tqdm(total=total, desc="rows", unit="row", disable=quiet or None, file=sys.stderr) as bar:
         rows, state = run(spec, journal, done, on_row=lambda row: bar.update(1))
     if not quiet:
-        print(f"{total} row(s) in {time.monotonic() - started:.1f}s", file=sys.stderr)
+        reused = f", {len(rows) - total} reused from the journal" if done else ""
+        print(f"{total} row(s) run in {time.monotonic() - started:.1f}s{reused}", file=sys.stderr)
     return rows, state

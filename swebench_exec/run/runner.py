@@ -121,10 +121,13 @@ def run_job(job: Job, task: dict, spec: RunSpec, state: RunState) -> dict:
     }
 
 
+def _key(row: dict) -> tuple[str, str, str, int]:
+    return (row["model"], row["task_id"], row["arm"], row["sample"])
+
+
 def pending_jobs(spec: RunSpec, done: list[dict]) -> list[Job]:
     """Jobs with no finished row yet; rows that failed for infrastructure reasons are run again."""
-    finished = {(r["model"], r["task_id"], r["arm"], r["sample"]) for r in done
-                if r["outcome"] not in INFRA_OUTCOMES and r["outcome"] != NOT_CALLED}  # fmt: skip
+    finished = {_key(r) for r in done if r["outcome"] not in INFRA_OUTCOMES and r["outcome"] != NOT_CALLED}
     jobs = job_matrix(list(spec.models), [t["id"] for t in spec.tasks], spec.samples, spec.arms)
     return [job for job in jobs if job.key not in finished]
 
@@ -138,8 +141,9 @@ def run(
     """Run every pending job; returns all rows (earlier finished ones first) and the run state."""
     done = done or []
     jobs = pending_jobs(spec, done)
-    keep = {job.key for job in jobs}
-    rows = [r for r in done if (r["model"], r["task_id"], r["arm"], r["sample"]) not in keep]
+    wanted = {job.key for job in job_matrix(list(spec.models), [t["id"] for t in spec.tasks], spec.samples, spec.arms)}
+    pending = {job.key for job in jobs}
+    rows = [r for r in done if _key(r) in wanted and _key(r) not in pending]  # rows of another matrix stay out
     tasks = {t["id"]: t for t in spec.tasks}
     state = RunState()
     with ThreadPoolExecutor(max_workers=max(1, spec.concurrency)) as pool:

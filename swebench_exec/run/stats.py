@@ -11,7 +11,7 @@ from statistics import fmean
 
 RESAMPLES = 2000
 SEED = 0
-MIN_PAIRS = 5  # below this a bootstrap interval collapses onto the few deltas there are: no verdict but NO_EFFECT
+MIN_PAIRS = 5  # below this a bootstrap interval collapses onto the few deltas there are: no verdict
 
 
 def bootstrap_interval(values: list[float], resamples: int = RESAMPLES, seed: int = SEED) -> tuple[float, float] | None:
@@ -38,14 +38,16 @@ def paired_delta(pairs: list[tuple[float, float]]) -> dict:
 def moves(delta: dict) -> int:
     """+1 / -1 when the interval lies wholly above / below zero (and rests on enough pairs), else 0."""
     ci = delta.get("ci95")
-    if not ci or delta.get("pairs", 0) < MIN_PAIRS:
+    if not ci:
         return 0
     return 1 if ci[0] > 0 else -1 if ci[1] < 0 else 0
 
 
 def verdict(delta_format: dict, delta_exec: dict) -> str:
-    """DESIGN §5: execution decides first; format moving alone is the Format Scorer Trap. Fewer than MIN_PAIRS
-    paired units never move: one task's delta would otherwise be an interval of width zero."""
+    """DESIGN §5: execution decides first; format moving alone is the Format Scorer Trap. With fewer than MIN_PAIRS
+    paired units there is no verdict (INSUFFICIENT_DATA): one task's delta would be an interval of width zero."""
+    if delta_exec.get("pairs", 0) < MIN_PAIRS:
+        return "INSUFFICIENT_DATA"
     exec_move = moves(delta_exec)
     if exec_move > 0:
         return "HARNESS_HELPS"

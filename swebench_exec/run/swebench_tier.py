@@ -84,9 +84,13 @@ def make_scorer(pool: WorktreePool, sandbox: SweSandbox):
 
 
 def run_swebench(args: argparse.Namespace) -> int:
-    from .public import build_models, finish_run, start_run
+    from ..cli import UserError
+    from .public import build_models, finish_run, output_path, start_run
     from .runner import RunSpec
 
+    if args.executor != "local":
+        raise UserError("--executor ray runs the public tier; SWE-bench evaluations need the worktrees on this machine")
+    out = output_path(args)
     instances = load_instances(args.dataset, instance_ids(args))
     repos = repo_cache(args)
     sandbox = choose_sandbox(args, instances, repos)
@@ -100,7 +104,7 @@ def run_swebench(args: argparse.Namespace) -> int:
         config_extra = {"tier": "swebench", "dataset": args.dataset, "instances": [i.instance_id for i in instances],
                         "context": ORACLE, "sandbox": {"provider": sandbox.name}, "tasks": None,
                         "prices": {m: p.record() for m, p in prices.items()}}  # fmt: skip
-        run = start_run(args, names, tasks, spec, config_extra)
+        run = start_run(args, out, names, tasks, spec, config_extra)
     finally:
         pool.close()
     code = finish_run(run)
@@ -194,6 +198,9 @@ def run_validate(args: argparse.Namespace) -> int:
     width = max(len(i.instance_id) for i in instances)
     for instance in instances:
         entry = record[instance.instance_id]
-        print(f"{instance.instance_id:<{width}}  {entry['status']:<14}  gold {entry['gold']}  empty {entry['empty']}")
+        runs = lambda results: " ".join({True: "resolved", False: "unresolved", None: "infra-error"}[r] for r in results)  # noqa: E731
+        print(f"{instance.instance_id:<{width}}  {entry['status']:<14}  gold: {runs(entry['gold'])}  empty: {runs(entry['empty'])}")
+        if entry["status"] != "ok":
+            print(f"{'':<{width}}  why: {entry['reasons'][0]}")
     print(f"\nvalidation: {out}")
     return 0 if all(record[i.instance_id]["status"] == "ok" for i in instances) else 1

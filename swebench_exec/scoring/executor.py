@@ -76,7 +76,8 @@ def _as_sandboxed(proc) -> SandboxedProcess:
     """A user's `invoke` may hand back a plain CompletedProcess; treat it as a run with nothing special recorded."""
     if isinstance(proc, SandboxedProcess):
         return proc
-    return SandboxedProcess(proc.args, proc.returncode, proc.stdout or "", proc.stderr or "")
+    return SandboxedProcess(proc.args, proc.returncode, proc.stdout or "", proc.stderr or "",
+                            isolation={"sandboxed": False})  # recorded: this run was not contained  # fmt: skip
 
 
 def _syntax_error(path: Path) -> str | None:
@@ -143,7 +144,10 @@ def _execute(task: dict, files: dict, workdir: Path, record: dict, sandbox: Sand
         score, check_reason = harness["check"](proc, workdir)
     except Exception as exc:  # noqa: BLE001
         return ExecResult(None, f"task check() failed: {exc!r}", "harness_error", extraction=record, process=process)
-    status = _status_of(proc, int(score))
+    if isinstance(score, bool) or not isinstance(score, int) or not 0 <= score <= MAX_SCORE:
+        return ExecResult(None, f"task check() returned score {score!r}, not a whole number 0..{MAX_SCORE}",
+                          "harness_error", extraction=record, process=process)  # fmt: skip
+    status = _status_of(proc, score)
     return ExecResult(
         int(score), _explain(proc, check_reason), status, extraction=record, process=process,
         duration_s=time.monotonic() - started,

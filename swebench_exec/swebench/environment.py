@@ -126,6 +126,7 @@ class EnvBuilder:
     def __init__(self, root: Path = DEFAULT_ENV_DIR) -> None:
         self.root = Path(root)
         self._locks: dict[str, threading.Lock] = {}
+        self._failed: dict[str, str] = {}
         self._guard = threading.Lock()
 
     def ensure(self, instance: Instance, repo_git_dir: Path) -> LocalEnv:
@@ -137,8 +138,14 @@ class EnvBuilder:
             venv = self.root / key
             if (venv / "ready.json").exists():
                 return LocalEnv(venv, recipe)
+            if key in self._failed:  # one failed build per run is enough: later rows get the same answer at once
+                raise EnvError(self._failed[key])
             started = time.monotonic()
-            log = self._build(venv, recipe, instance, repo_git_dir)
+            try:
+                log = self._build(venv, recipe, instance, repo_git_dir)
+            except EnvError as exc:
+                self._failed[key] = str(exc)
+                raise
             built = time.monotonic() - started
             (venv / "ready.json").write_text(json.dumps({"recipe": asdict(recipe), "built_s": round(built, 1)}))
             return LocalEnv(venv, recipe, built_s=built, reused=False, log=log)

@@ -27,6 +27,7 @@ DEFAULT_TIMEOUT_S = 1800.0
 SWEBENCH_LIMITS = Limits(timeout_s=DEFAULT_TIMEOUT_S, memory_mb=16384, file_size_mb=1024, open_files=4096,
                          processes=1024, output_cap_bytes=256 * 1024 * 1024, output_keep_bytes=8 * 1024 * 1024)  # fmt: skip
 MODEL_PATCH_FAIL = ">>>>> Model patch did not apply"
+COMMAND_NOT_RUNNABLE = (126, 127)  # shell: found but not executable / not found
 
 
 @dataclass
@@ -153,12 +154,22 @@ def evaluate_patch(instance: Instance, model_patch: str, sandbox: SweSandbox, wo
     if MODEL_PATCH_FAIL in run.log:
         return ExecResult(0, "the model's patch does not apply in the image", "patch_failed", max_score=1,
                           process=process)  # fmt: skip
+    test_exit = _test_exit_code(run.log)
+    if test_exit in COMMAND_NOT_RUNNABLE:  # the environment lacks the test runner: nothing the model did
+        return ExecResult(None, f"environment: the test command could not run (exit {test_exit}); see log_tail",
+                          "env_error", max_score=1, process={**process, "log_tail": extract_test_log(run.log, 4000)})  # fmt: skip
     result = grade(instance, spec, run.log)
     process["log_tail"] = extract_test_log(run.log, keep=4000)
     status = "resolved" if result.resolved else "timeout" if run.timed_out else "unresolved"
     reason = _reason(result, run)
     return ExecResult(int(result.resolved), reason, status, max_score=1, process=process, grade=result.record(),
                       duration_s=time.monotonic() - started)  # fmt: skip
+
+
+def _test_exit_code(log: str) -> int | None:
+    from swebench.harness.grading import parse_test_exit_code
+
+    return parse_test_exit_code(log)
 
 
 def _reason(result, run: ScriptRun) -> str:

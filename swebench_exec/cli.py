@@ -142,6 +142,15 @@ def build_parser() -> argparse.ArgumentParser:
     validate.add_argument("--validation-out", type=Path, help="default: next to --instances, .validation.json")
     validate.add_argument("--quiet", action="store_true", help="no progress bar")
     validate.set_defaults(handler=_validate_command)
+    report = commands.add_parser(
+        "report", help="cost vs solve rate from result files: table, summary.md, cost_vs_solve.png, index.html",
+        description="Merge one or more result files into a report folder: summary.md (tables, verdicts), "
+        "cost_vs_solve.png (cost per solved task, log x, vs solve rate with 95% intervals, Pareto front) and "
+        "index.html (self-contained: table, plot, every response with its files, checks and executor reason).",
+    )  # fmt: skip
+    report.add_argument("results", type=Path, nargs="+", help="results JSON files")
+    report.add_argument("--out", type=Path, default=Path("report"), help="output folder (default: report/)")
+    report.set_defaults(handler=_report_command)
     rescore = commands.add_parser(
         "rescore", help="re-execute every stored response; exit 1 listing the rows whose score changed",
         description="Re-score a results file with the current scorers. The same responses must give the same scores.",
@@ -198,6 +207,12 @@ def _swebench_command(args: argparse.Namespace) -> int:
     from .run.swebench_tier import run_swebench
 
     return run_swebench(args)
+
+
+def _report_command(args: argparse.Namespace) -> int:
+    from .report.build import run_report
+
+    return run_report(args.results, args.out)
 
 
 def _rescore_command(args: argparse.Namespace) -> int:

@@ -11,6 +11,7 @@ import copy
 import json
 import re
 import struct
+import sys
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -22,7 +23,8 @@ from swebench_exec.contract import load_contract
 from swebench_exec.models.gold import bare_reply, harnessed_reply
 from swebench_exec.report.build import load_report_data, run_report
 from swebench_exec.report.markdown import money
-from swebench_exec.report.plot import Point, pareto_front, plot_cost_vs_solve, to_points, wilson_interval
+from swebench_exec.report.plot import Point, pareto_front, plot_cost_vs_solve, to_points
+from swebench_exec.run.stats import wilson_interval
 from swebench_exec.run.store import OutputError
 from swebench_exec.tasks import PUBLIC_TASKS
 
@@ -144,7 +146,8 @@ def test_pareto_front_keeps_only_points_nothing_beats_on_both_axes():
 
 class _S:
     def __init__(self, model, scored, solved, cost):
-        self.tier, self.model, self.arm, self.scored, self.solved, self.cost = "public", model, "bare", scored, solved, cost
+        self.tier, self.model, self.arm = "public", model, "bare"
+        self.scored, self.solved, self.cost = scored, solved, cost
         self.cost_per_solved = cost / solved if cost is not None and solved else None
         self.solve_rate = solved / scored if scored else None
         self.solve_ci = wilson_interval(solved, scored)
@@ -179,7 +182,8 @@ def test_gold_report_writes_table_plot_and_page(gold_json, tmp_path, capsys):
 
     md = (out / "summary.md").read_text()
     assert "**gold** (public): **FORMAT_ONLY**" in md
-    assert "| public | gold | harnessed | 5/5 | 100.0 [100.0, 100.0] | 3.00 [3.00, 3.00] /3 | 5/5 | 100% [57%, 100%] |" in md
+    assert ("| public | gold | harnessed | 5/5 | 100.0 [100.0, 100.0] | 3.00 [3.00, 3.00] /3 | 5/5 "
+            "| 100% [57%, 100%] | ?/? | $0 | $0 |") in md
     assert "| public | gold | bare | 5/5 | 0.0 [0.0, 0.0] |" in md
     assert str(gold_json) in md and "## How to read this" in md and "FORMAT_ONLY" in md.split("## How to read")[1]
     assert "None: every row was scored." in md
@@ -203,8 +207,10 @@ def test_scripted_report_has_verdicts_costs_and_infrastructure_failures(scripted
     assert "**cheap-stray** (public): **HARNESS_REGRESSES**" in md
     assert "**pricey-good** (public): **FORMAT_ONLY**" in md
     # cost per solved: 5 calls at $0.0004 over 5 solved; none solved on the harnessed arm
-    assert re.search(r"\| public \| cheap-stray \| bare \| 5/5 \|.*\| 5/5 \| 100% \[57%, 100%\] \|.*\| \$0\.0020 \| \$0\.00040 \|", md)
-    assert re.search(r"\| public \| cheap-stray \| harnessed \|.*\| 0/5 \| 0% \[0%, 43%\] \|.*\| n/a \(none solved\) \|", md)
+    assert re.search(r"\| public \| cheap-stray \| bare \| 5/5 \|.*\| 5/5 \| 100% \[57%, 100%\] \|.*"
+                     r"\| \$0\.0020 \| \$0\.00040 \|", md)
+    assert re.search(r"\| public \| cheap-stray \| harnessed \|.*\| 0/5 \| 0% \[0%, 43%\] \|.*"
+                     r"\| n/a \(none solved\) \|", md)
     assert re.search(r"\| public \| pricey-good \| harnessed \|.*\| \$0\.015 \| \$0\.0030 \|", md)
     infra = md.split("## Infrastructure failures")[1].split("## Built from")[0]
     assert "`broke-model` (public) stopped: insufficient_credits" in infra
@@ -364,3 +370,9 @@ def test_no_files_a_directory_or_an_out_that_is_a_file_are_one_line_errors(gold_
     blocker.write_text("")
     with pytest.raises(OutputError, match="is a file; give a directory"):
         run_report([gold_json], blocker)
+
+
+def test_missing_matplotlib_is_a_one_line_error(gold_json, tmp_path, monkeypatch):
+    monkeypatch.setitem(sys.modules, "matplotlib", None)  # `import matplotlib` now raises ImportError
+    with pytest.raises(OutputError, match=r"needs matplotlib .*pip install"):
+        run_report([gold_json], tmp_path / "out")

@@ -225,6 +225,8 @@ def test_webdriver_sees_the_plot_loaded_and_the_hostile_reply_inert(chromium, ch
         """)
         assert "</details><script>window.__pwned = 1</script>" in shown["text"]  # visible, as text
         assert shown["scripts"] == 0 and shown["pwned"] is None and shown["imgs"] == 1, shown
+        browser.script("const pre = document.querySelector('details.task[open] > details.row[open] pre:last-of-type');"
+                       "pre.scrollTop = pre.scrollHeight; pre.scrollIntoView({block: 'end'});")  # the hostile tail
         png = browser.screenshot()
         (tmp_path / "opened.png").write_bytes(png)
         colours, inked = _non_blank(png)

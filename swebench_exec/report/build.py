@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..run.store import OutputError, load_results
-from ..run.summary import ARMS, summarize
+from ..run.summary import ARMS, is_scored, summarize
 from ..run.stats import wilson_interval
 
 SUMMARY_MD, PLOT_PNG, INDEX_HTML = "summary.md", "cost_vs_solve.png", "index.html"
@@ -100,8 +100,6 @@ class ReportData:
         return self.summaries[tier]["models"]
 
     def infra_rows(self) -> list[dict]:
-        from ..run.summary import is_scored
-
         return [r for r in self.rows if not is_scored(r)]
 
 
@@ -126,6 +124,11 @@ def _load(path: Path) -> dict:
         if missing:
             raise OutputError(f"{path} is not a results JSON: row {i} has no {', '.join(missing)}")
     return document
+
+
+def _sample(row: dict) -> int:
+    sample = row.get("sample")
+    return sample if isinstance(sample, int) else 0
 
 
 def _tier_sort_key(tier: str) -> tuple[int, str]:
@@ -158,7 +161,7 @@ def load_report_data(paths: list[Path]) -> ReportData:
         for row in doc_rows:
             by_group[(_tier_of(row, config), str(row["model"]))].append(row)
         for (tier, model), group in by_group.items():
-            units = {(r["task_id"], r["arm"], r.get("sample", 0)) for r in group}
+            units = {(r["task_id"], r["arm"], _sample(r)) for r in group}
             shift = 0
             if units & used[(tier, model)]:
                 shift = 1 + max(u[2] for u in used[(tier, model)])
@@ -169,7 +172,7 @@ def load_report_data(paths: list[Path]) -> ReportData:
         for row in doc_rows:
             tier, model = _tier_of(row, config), str(row["model"])
             shift = shifts[(tier, model)]
-            rows.append({**row, "model": model, "tier": tier, "sample": row.get("sample", 0) + shift,
+            rows.append({**row, "model": model, "tier": tier, "sample": _sample(row) + shift,
                          "_source": index, "_sample_shift": shift})  # fmt: skip
         for model, why in (config.get("stopped") or {}).items():
             for tier in tiers:
@@ -236,6 +239,10 @@ def write_report(data: ReportData, out_dir: Path) -> dict[str, Path]:
     paths = {name: out_dir / name for name in (SUMMARY_MD, PLOT_PNG, INDEX_HTML)}
     try:
         png = plot_cost_vs_solve(data.series())
+    except ImportError as exc:
+        raise OutputError(f"the report's plot needs matplotlib ({exc.name} is missing): "
+                          'pip install "matplotlib>=3.7,<4"') from None
+    try:
         paths[PLOT_PNG].write_bytes(png)
     except OSError as exc:
         raise OutputError(f"cannot write {paths[PLOT_PNG]}: {exc.strerror or exc}") from None

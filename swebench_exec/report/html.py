@@ -17,6 +17,7 @@ from .markdown import DELTA_HEADER, HOW_TO_READ, SERIES_HEADER, delta_cells, inf
 if TYPE_CHECKING:
     from .build import ReportData
 
+PLOT_ALT = "cost per solved task (log scale) vs solve rate, with 95% Wilson intervals and the Pareto front"
 CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'"
 
 CSS = """
@@ -42,7 +43,7 @@ details.row.pass { border-left-color: #1e8e3e; } details.row.partial { border-le
 details.row.fail { border-left-color: #c5221f; } details.row.infra { border-left-color: #999; }
 .ok { color: #1e8e3e; font-weight: 600; } .no { color: #c5221f; font-weight: 600; }
 .verdict { font-weight: 700; } .HARNESS_HELPS { color: #1e8e3e; } .HARNESS_REGRESSES { color: #c5221f; }
-.FORMAT_ONLY { color: #c77700; } .NO_EFFECT { color: #555; }
+.FORMAT_ONLY { color: #c77700; } .NO_EFFECT { color: #555; } .INSUFFICIENT_DATA { color: #888; }
 .muted { color: #666; } img.plot { max-width: 100%; height: auto; border: 1px solid #eee; }
 dl.kv { display: grid; grid-template-columns: max-content 1fr; gap: .1em 1em; margin: .3em 0; }
 dl.kv dt { color: #555; } dl.kv dd { margin: 0; }
@@ -125,6 +126,10 @@ def _infra(data: "ReportData") -> str:
             + _table(["tier", "model", "task", "arm", "sample", "outcome", "exec status", "reason"], lines, "infra"))
 
 
+def _seconds(value: Any) -> str | None:
+    return f"{value:.2f} s" if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+
+
 def _names(values: Any) -> str:
     values = values or []
     return ", ".join(map(str, values)) if values else "none"
@@ -144,7 +149,7 @@ def _call(row: dict, data: "ReportData") -> str:
     return _kv([
         ("outcome", row["outcome"]), ("finish_reason", response.get("finish_reason")), ("tokens", tokens or "unknown"),
         ("cost", f"{money(response.get('cost_usd'))} ({response.get('cost_source') or 'no source'})"),
-        ("latency", f"{response['latency_s']:.2f} s" if isinstance(response.get("latency_s"), (int, float)) else None),
+        ("latency", _seconds(response.get("latency_s"))),
         ("attempts", response.get("attempts")), ("error", response.get("error")), ("sample", sample),
         ("prompt sha256", row.get("prompt_sha256")), ("results file", source),
     ])  # fmt: skip
@@ -166,7 +171,7 @@ def _executor(row: dict) -> str:
         ("refused paths", _names(extraction.get("refused")) if extraction.get("refused") else None),
         ("return code", process.get("returncode", process.get("exit_code"))),
         ("timed out", process.get("timed_out")), ("output limited", process.get("output_limited")),
-        ("duration", f"{executor['duration_s']:.2f} s" if isinstance(executor.get("duration_s"), (int, float)) else None),
+        ("duration", _seconds(executor.get("duration_s"))),
         ("sandbox", layer or process.get("sandbox")), ("infra error", process.get("infra_error")),
         ("discarded test edits", _names(process.get("discarded_test_edits"))
          if process.get("discarded_test_edits") else None),
@@ -202,8 +207,8 @@ def _format(row: dict) -> str:
     if not shape:
         return ""
     checks = shape.get("checks") or []
-    lines = [[esc(c.get("name")), esc(c.get("weight")),
-              '<span class="ok">pass</span>' if c.get("passed") else '<span class="no">fail</span>', esc(c.get("detail"))]
+    verdict = {True: '<span class="ok">pass</span>', False: '<span class="no">fail</span>'}
+    lines = [[esc(c.get("name")), esc(c.get("weight")), verdict[bool(c.get("passed"))], esc(c.get("detail"))]
              for c in checks]  # fmt: skip
     return (f"<h4>Format checks: {esc(shape.get('score'))}/100</h4>"
             + (_table(["check", "weight", "result", "detail"], lines, "checks", raw=True) if lines else "")
@@ -284,7 +289,7 @@ def render_html(data: "ReportData", png: bytes) -> str:
 <section id="summary"><h2>Per model × arm × tier</h2>{_table(SERIES_HEADER, series_lines, "summary")}
 <h3>Harnessed − bare</h3>{_deltas(data)}</section>
 <section id="plot"><h2>Cost per solved task vs solve rate</h2>
-<img class="plot" id="cost-vs-solve" alt="cost per solved task (log scale) vs solve rate, with 95% Wilson intervals and the Pareto front" src="data:image/png;base64,{image}">
+<img class="plot" id="cost-vs-solve" alt="{esc(PLOT_ALT)}" src="data:image/png;base64,{image}">
 </section>
 <section id="infra"><h2>Infrastructure failures</h2>{_infra(data)}</section>
 <section id="tasks"><h2>Per task: every row</h2>

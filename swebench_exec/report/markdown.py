@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 from ..models.outcomes import INFRA_OUTCOMES
 from ..run.stats import MIN_PAIRS
-from .table import _ci, _signed, _tokens
+from .table import _ci, _signed, _tokens, model_note
 
 if TYPE_CHECKING:
     from .build import ReportData, Series
@@ -26,10 +26,11 @@ HOW_TO_READ_TEMPLATE = """\
 - **cost** is what the series' calls cost (provider-reported, else tokens × price; `$0` for local servers and `gold`,
   `?` when unknown); **cost / solved** divides it by the solved count (`n/a` when nothing was solved).
 - **Verdict**, per model and tier, on 95% paired-bootstrap intervals over task × sample units scored on both arms
-  (2,000 resamples, seed 0): `HARNESS_HELPS` / `HARNESS_REGRESSES` when Δexec's interval lies wholly above / below
-  zero; otherwise `FORMAT_ONLY` when Δformat's interval excludes zero — the *Format Scorer Trap*: the shape moved, the
-  working code did not; otherwise `NO_EFFECT`. An interval touching zero is not a difference, and fewer than
-  {min_pairs} paired units never give a verdict: five tasks rarely give a confident one, one task moving is not enough.
+  (2,000 resamples, seed 0): `INSUFFICIENT_DATA` below {min_pairs} paired units; else `HARNESS_HELPS` /
+  `HARNESS_REGRESSES` when Δexec's interval lies wholly above / below zero; otherwise `FORMAT_ONLY` when Δformat's
+  interval excludes zero — the *Format Scorer Trap*: the shape moved, the working code did not; otherwise
+  `NO_EFFECT`. An interval touching zero is not a difference: five tasks rarely give a confident verdict, and one
+  task moving is not enough.
 - The plot puts cost per solved task (log scale) against the solve rate; the dashed staircase is the Pareto front
   (no other point is both cheaper and better). A log scale cannot show $0 or an unknown cost: those points sit in the
   shaded strip on the left, and series that solved nothing in the strip on the right.
@@ -68,15 +69,6 @@ def series_cells(s: "Series") -> list[str]:
         _ci(st["exec"], ".2f") + f" /{st['max_exec']}", f"{s.solved}/{s.scored}", rate(s.solve_rate, s.solve_ci),
         _tokens(st), money(s.cost), per_solved,
     ]  # fmt: skip
-
-
-def model_note(info: dict) -> str:
-    """The same notes as the terminal table's."""
-    pairs = info["delta_exec"].get("pairs", 0)
-    notes = [f"stopped: {info['stopped']}" if info.get("stopped") else "",
-             f"{info['infra_failures']} infra failure(s), not scored" if info["infra_failures"] else "",
-             f"only {pairs} paired unit(s): too few for a verdict" if pairs < MIN_PAIRS else ""]  # fmt: skip
-    return "; ".join(n for n in notes if n)
 
 
 def delta_cells(tier: str, model: str, info: dict) -> list[str]:
@@ -119,8 +111,9 @@ def _infra_section(data: "ReportData") -> str:
         lines = [[r["tier"], r["model"], r["task_id"], r["arm"], str(r["sample"]), r["outcome"],
                   (r.get("executor") or {}).get("status", "not run"), infra_reason(r)]
                  for r in rows[:INFRA_LIST_MAX]]  # fmt: skip
+        header = ["tier", "model", "task", "arm", "sample", "outcome", "exec status", "reason"]
         parts.append(f"{len(rows)} row(s) not scored (never counted against the model; `--resume` re-runs them):\n\n"
-                     + md_table(["tier", "model", "task", "arm", "sample", "outcome", "exec status", "reason"], lines))  # fmt: skip
+                     + md_table(header, lines))  # fmt: skip
         if len(rows) > INFRA_LIST_MAX:
             parts.append(f"… and {len(rows) - INFRA_LIST_MAX} more (see index.html).")
     return "\n\n".join(parts)

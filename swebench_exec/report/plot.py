@@ -12,8 +12,6 @@ import math
 from dataclasses import dataclass
 from typing import Iterable, Protocol
 
-from ..run.stats import wilson_interval  # noqa: F401 - re-exported: the interval the plot draws
-
 class SeriesLike(Protocol):
     tier: str
     model: str
@@ -141,7 +139,8 @@ def _draw_tier(ax, tier: str, points: list[Point], colours: dict[str, object], s
         dx, ha = (-9, "right") if right else (9, "left")
         dy, va = (-5, "top") if y > 0.9 else (5, "bottom") if y < 0.1 else (0, "center")
         ax.annotate("\n".join(lines), (10**lx, y), xytext=(dx, dy), textcoords="offset points", fontsize=7.5,
-                    va=va, ha=ha, zorder=5, bbox=dict(boxstyle="round,pad=0.2", fc="white", ec="none", alpha=0.8))  # fmt: skip
+                    va=va, ha=ha, zorder=5,
+                    bbox=dict(boxstyle="round,pad=0.2", fc="white", ec="none", alpha=0.8))  # fmt: skip
 
     front = pareto_front(points)
     if front:
@@ -165,7 +164,8 @@ def _legend(fig, tiers: list[str], points: list[Point]) -> None:
     if any(p.zone == "unknown" for p in points):
         handles.append(proxy("cost unknown", marker="X", markerfacecolor="0.6"))
     handles.append(Line2D([], [], color="black", linestyle="--", linewidth=1, marker="o", markersize=12,
-                          markerfacecolor="none", markeredgewidth=0.8, label="Pareto front (cheaper and better)"))  # fmt: skip
+                          markerfacecolor="none", markeredgewidth=0.8,
+                          label="Pareto front (cheaper and better)"))  # fmt: skip
     fig.legend(handles=handles, loc="outside lower center", ncols=len(handles), fontsize=8, frameon=False)
 
 

@@ -37,6 +37,15 @@ def _grid(header: list[str], lines: list[list[str]]) -> str:
     return "\n".join([render(header), render(["-" * w for w in widths]), *map(render, lines)])
 
 
+def model_note(info: dict) -> str:
+    """Why a model's verdict should be read with care; shared by the terminal table and the Markdown report."""
+    pairs = info["delta_exec"].get("pairs", 0)
+    notes = [f"stopped: {info['stopped']}" if info.get("stopped") else "",
+             f"{info['infra_failures']} infra failure(s), not scored" if info["infra_failures"] else "",
+             f"{pairs} paired unit(s); a verdict needs {MIN_PAIRS}" if pairs < MIN_PAIRS else ""]  # fmt: skip
+    return "; ".join(n for n in notes if n)
+
+
 def render_summary(summary: dict) -> str:
     arm_lines, model_lines = [], []
     for model, info in summary["models"].items():
@@ -46,11 +55,7 @@ def render_summary(summary: dict) -> str:
                 _ci(stats["exec"], ".2f") + f" /{stats['max_exec']}", str(stats["solved"]), _tokens(stats),
                 _money(stats["cost_usd"]),
             ])  # fmt: skip
-        notes = [f"stopped: {info['stopped']}" if info.get("stopped") else "",
-                 f"{info['infra_failures']} infra failure(s), not scored" if info["infra_failures"] else "",
-                 f"{info['delta_exec']['pairs']} paired unit(s); a verdict needs {MIN_PAIRS}"
-                 if info["delta_exec"]["pairs"] < MIN_PAIRS else ""]  # fmt: skip
-        note = "; ".join(n for n in notes if n)
+        note = model_note(info)
         model_lines.append([model, _signed(info["delta_format"], ".1f"), _signed(info["delta_exec"], ".2f"),
                             info["verdict"], note])  # fmt: skip
     arms = _grid(["model", "arm", "scored", "format /100 [95% CI]", "exec [95% CI]", "solved", "tokens in/out", "cost"],

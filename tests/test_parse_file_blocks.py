@@ -54,11 +54,19 @@ def test_bold_header_with_tilde_fence():
     assert result.blocks[0].info == "py"
 
 
-def test_bold_marker_heading_and_lowercase_headers():
+def test_bold_marker_and_heading_headers_but_only_upper_case():
+    """`File: x` is prose (a README may say "File: config.yaml" above an example): only `FILE:` is a header."""
     result = parse_file_blocks(
         reply("**FILE:** a.py", F, "a = 1", F, "### FILE: b.py", F, "b = 2", F, "File: c.py", F, "c = 3", F)
     )
-    assert result.files == {"a.py": "a = 1\n", "b.py": "b = 2\n", "c.py": "c = 3\n"}
+    assert result.files == {"a.py": "a = 1\n", "b.py": "b = 2\n"}
+
+
+def test_prose_file_line_inside_a_readme_does_not_split_it():
+    readme = ["FILE: README.md", F + "markdown", "File: config.yaml", F + "yaml", "debug: true", F, "Done.", F]
+    result = parse_file_blocks(reply(*readme))
+    assert result.files == {"README.md": "File: config.yaml\n```yaml\ndebug: true\n```\nDone.\n"}
+    assert not result.defects
 
 
 def test_backticked_path():

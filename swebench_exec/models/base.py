@@ -7,8 +7,8 @@ from typing import Any, Protocol
 
 def _count(value: Any) -> int | None:
     """A token count as reported, or None: a missing or malformed count is unknown, not zero."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value:
-        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value or not 0 <= value < 1e15:
+        return None  # NaN, infinite, negative or absurd counts are not counts
     return int(value)
 
 

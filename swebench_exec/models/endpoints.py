@@ -5,6 +5,7 @@ Mistakes here are the user's to fix, so they raise `ConfigError` with a one-line
 from __future__ import annotations
 
 import ipaddress
+import re
 import os
 import socket
 from typing import Any
@@ -40,8 +41,15 @@ def is_loopback(url: str) -> bool:
         return True
     try:
         address = ipaddress.ip_address(host)
+        if getattr(address, "ipv4_mapped", None):
+            address = address.ipv4_mapped
         return address.is_loopback or address.is_unspecified  # 0.0.0.0: "this host", as servers print it
     except ValueError:
+        if re.fullmatch(r"[0-9.]+", host):  # shorthand IPv4 such as 127.1, as the resolver reads it
+            try:
+                return socket.inet_aton(host)[0] == 127
+            except OSError:
+                return False
         return False
 
 
@@ -83,7 +91,11 @@ def redact(value: Any, secret: str | None) -> Any:
     if not secret or len(secret) < _MIN_SECRET_LEN:
         return value
     if isinstance(value, str):
-        return value.replace(secret, REDACTED)
+        value = value.replace(secret, REDACTED)
+        for keep in range(len(secret) - 1, _MIN_SECRET_LEN - 1, -1):  # a key cut short by a shortened message
+            if value.endswith(secret[:keep] + "…"):
+                return value[: -keep - 1] + REDACTED + "…"
+        return value
     if isinstance(value, dict):
         return {redact(k, secret): redact(v, secret) for k, v in value.items()}
     if isinstance(value, list):

@@ -46,6 +46,8 @@ def classify_http(status: int, headers: Mapping[str, str], body: str, *, base_ur
     """Judge a reply by status first, then by body: a 200 can still be an HTML page or carry an error object."""
     data, is_html = _parse_body(body)
     if 200 <= status < 300:
+        if not is_html and not body.strip():  # an empty 200 is a glitch to retry, not a wrong endpoint
+            return Classified("provider_error", error=f"{base_url} returned an empty reply", retryable=True)
         if is_html or not isinstance(data, dict):
             kind = "HTML" if is_html else "something other than JSON"
             return Classified("config_error", error=f"{base_url} answered with {kind}, not the OpenAI API: {_BASE_URL_HINT}")
@@ -131,6 +133,7 @@ def _embedded_error(data: dict, error: Any, base_url: str, model: str) -> Classi
     """Some providers (OpenRouter) send upstream failures as a 200 with an error object; its code, when an HTTP
     status, classifies it like the status would."""
     code = error.get("code") if isinstance(error, dict) else None
+    code = int(code) if isinstance(code, float) and code.is_integer() else code
     status = code if isinstance(code, int) and 400 <= code < 600 else 500
     outcome, retryable = _status_outcome(status)
     message = f"{base_url} returned an error in a 200 reply" + (f" (code {code})" if code is not None else "")

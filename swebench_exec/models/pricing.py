@@ -50,6 +50,6 @@ def reported_cost(data: Any) -> float | None:
     """The cost the provider put in its reply (OpenRouter: `usage.cost`, with `usage: {"include": true}` requested)."""
     usage = data.get("usage") if isinstance(data, dict) else None
     cost = usage.get("cost") if isinstance(usage, dict) else None
-    if isinstance(cost, bool) or not isinstance(cost, (int, float)) or not math.isfinite(cost):
+    if isinstance(cost, bool) or not isinstance(cost, (int, float)) or not math.isfinite(cost) or cost < 0:
         return None
     return float(cost)

@@ -71,7 +71,7 @@ def _is_program(source: str, entry_point: str | None = None) -> bool:
     try:
         compile(source, "<block>", "exec")
         tree = ast.parse(source)
-    except (SyntaxError, ValueError):  # ValueError: NUL bytes
+    except (SyntaxError, ValueError, RecursionError, MemoryError):  # NUL bytes; absurdly deep expressions
         return False
     if entry_point is not None:
         return any(

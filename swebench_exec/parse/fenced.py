@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 from typing import Iterator, Sequence
 
-_FENCE = re.compile(r"^( {0,3})(`{3,}|~{3,})[ \t]*(.*?)[ \t]*$")
+_FENCE = re.compile(r"^( {0,3})(`{3,}|~{3,})[ \t]*(.*)$")  # matched on the line without trailing blanks
 
 # Words a model writes on the fence line to name a language; alone on a content line they are a stray tag.
 LANGUAGE_WORDS = frozenset(
@@ -62,7 +62,7 @@ class FencedBlock:
 
 def parse_fence(line: str) -> Fence | None:
     """The fence on `line`, or None."""
-    match = _FENCE.match(line)
+    match = _FENCE.match(line.rstrip(" \t"))
     if not match:
         return None
     indent, run, info = match.groups()

@@ -24,8 +24,8 @@ from dataclasses import asdict, dataclass, field
 from .fenced import LANGUAGE_WORDS, FenceMap
 from .paths import PathRefused, normalise_path
 
-_HEADER = re.compile(r"^ {0,3}(?:#{1,6}[ \t]+)?(\*\*|__)?FILE:(?:\*\*|__)?[ \t]*(.*?)[ \t]*$", re.IGNORECASE)
-_RUN = re.compile(r"^ {0,3}(?:#{1,6}[ \t]+)?(\*\*|__)?RUN:(?:\*\*|__)?[ \t]*(.*?)[ \t]*$")
+_HEADER = re.compile(r"^ {0,3}(?:#{1,6}[ \t]+)?(\*\*|__)?FILE:(?:\*\*|__)?[ \t]*(.*)$")  # upper case, as the contract asks
+_RUN = re.compile(r"^ {0,3}(?:#{1,6}[ \t]+)?(\*\*|__)?RUN:(?:\*\*|__)?[ \t]*(.*)$")
 _BACKTICKED = re.compile(r"`([^`]+)`")
 _MARKUP_SUFFIXES = (".md", ".markdown", ".mdx", ".rst", ".txt")
 
@@ -112,7 +112,7 @@ def _unwrap(value: str, bold: str | None) -> str:
 def _header(fences: FenceMap, index: int) -> tuple[str, int] | None:
     """(raw path, index of the opening fence) when line `index` is a FILE header followed by a fence."""
     lines = fences.lines
-    match = _HEADER.match(lines[index])
+    match = _HEADER.match(lines[index].rstrip(" \t"))
     if not match:
         return None
     fence_at = next((i for i in range(index + 1, len(lines)) if lines[i].strip()), None)
@@ -123,7 +123,7 @@ def _header(fences: FenceMap, index: int) -> tuple[str, int] | None:
 
 def _run_line(line: str) -> str | None:
     """The command on a `RUN:` line ("" when it has none), or None."""
-    match = _RUN.match(line)
+    match = _RUN.match(line.rstrip(" \t"))
     return _unwrap(match.group(2), match.group(1)) if match else None
 
 

@@ -32,6 +32,10 @@ def _unwrap(raw: str) -> str:
     return text
 
 
+MAX_DEPTH = 32
+MAX_PATH_CHARS = 1024
+
+
 def normalise_path(raw: str) -> str:
     """The canonical relative form of `raw` ('./a//b' -> 'a/b', backslashes -> '/'), or `PathRefused`.
 
@@ -54,6 +58,8 @@ def normalise_path(raw: str) -> str:
             parts.append(part)
     if not parts:
         raise PathRefused("empty", raw)
+    if len(parts) > MAX_DEPTH or len(text) > MAX_PATH_CHARS or any(len(p.encode()) > 255 for p in parts):
+        raise PathRefused("too_long", raw)  # no project needs it; deep trees only exhaust the harness
     if any(part.lower() == ".git" for part in parts):
         raise PathRefused("git_dir", raw)
     return "/".join(parts)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor, as_completed
@@ -19,6 +20,7 @@ from .store import Journal
 from .summary import ARMS
 
 NOT_CALLED = "not_called"
+log = logging.getLogger(__name__)
 
 
 Scorer = Callable[[dict, str, str], dict]  # (task, reply text, outcome) -> {"format", "executor", "parse", ...}
@@ -111,7 +113,12 @@ def run_job(job: Job, task: dict, spec: RunSpec, state: RunState) -> dict:
     response = spec.models[job.model].answer(task["prompt"], job.harnessed)
     state.note(job.model, response)
     model_s = time.monotonic() - started
-    scores = spec.score(task, response.text, response.outcome)
+    try:
+        scores = spec.score(task, response.text, response.outcome)
+    except Exception as exc:  # noqa: BLE001 - a harness bug or hostile reply must cost one row, not the run
+        log.exception("scoring %s/%s/%s failed", job.model, job.task_id, job.arm)
+        scores = {"format": None, "parse": None, "executor": {"score": None, "max_score": None, "status": "harness_error",
+                  "reason": f"scoring failed: {type(exc).__name__}: {str(exc)[:300]}"}}  # fmt: skip
     return {
         **row,
         "response": response.record(),

@@ -43,7 +43,7 @@ class Journal:
         self._file = open(path, "a", encoding="utf-8")
 
     def append(self, row: dict) -> None:
-        line = json.dumps(row, ensure_ascii=False, sort_keys=True)
+        line = json.dumps(row, ensure_ascii=True, sort_keys=True)  # escapes lone surrogates a reply may hold
         with self._lock:
             self._file.write(line + "\n")
             self._file.flush()
@@ -60,16 +60,18 @@ def read_journal(path: Path) -> list[dict]:
     rows = []
     for line in path.read_text(encoding="utf-8").splitlines():
         try:
-            rows.append(json.loads(line))
+            row = json.loads(line)
         except json.JSONDecodeError:
             continue
+        if isinstance(row, dict) and {"model", "task_id", "arm", "sample", "outcome"} <= row.keys():
+            rows.append(row)
     return rows
 
 
 def write_results(out: Path, config: dict, rows: list[dict], summary: dict) -> None:
     document = {"schema_version": SCHEMA_VERSION, "config": config, "summary": summary, "rows": rows}
     tmp = out.with_name(out.name + ".tmp")
-    tmp.write_text(json.dumps(document, ensure_ascii=False, indent=1, sort_keys=True), encoding="utf-8")
+    tmp.write_text(json.dumps(document, ensure_ascii=True, indent=1, sort_keys=True), encoding="utf-8")
     os.replace(tmp, out)
 
 

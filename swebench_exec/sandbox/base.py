@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import os
 import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -58,6 +59,27 @@ class SandboxedProcess(subprocess.CompletedProcess):
             "isolation": self.isolation,
             "infra_error": self.infra_error,
         }
+
+
+def remove_tree(path: Path) -> None:
+    """Remove a sandbox dir whatever the program did to it (chmod 0, 3,000 nested dirs, files it cannot own)."""
+    import shutil
+    import stat
+
+    def writable_then_retry(function, name, _exc) -> None:
+        try:
+            os.chmod(os.path.dirname(name), stat.S_IRWXU)
+            os.chmod(name, stat.S_IRWXU)
+            function(name)
+        except OSError:
+            pass
+
+    try:
+        shutil.rmtree(path, onerror=writable_then_retry)
+    except (RecursionError, OSError):
+        pass
+    if os.path.lexists(path):
+        subprocess.run(["rm", "-rf", "--", str(path)], capture_output=True)
 
 
 def how_it_ended(proc: Any) -> str:

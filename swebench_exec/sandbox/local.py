@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import os
+import random
 import shutil
 import signal
 import subprocess
@@ -23,7 +24,9 @@ from .base import Limits, SandboxedProcess, SandboxError
 from .capture import HeadTail, drain
 
 SAFE_PATH = "/usr/local/bin:/usr/bin:/bin"
-FIRST_SANDBOX_UID = 61000
+# Without bubblewrap, as root: own network and pid namespaces (when the program's init exits, all it started dies).
+UNSHARE = ("unshare", "--net", "--pid", "--fork", "--kill-child", "--mount-proc")
+FIRST_SANDBOX_UID = 200_000  # uids needn't exist; each harness process takes a random block of its own above this
 
 
 @lru_cache(maxsize=None)
@@ -43,7 +46,7 @@ def detect_isolation() -> str:
     """'bwrap', 'unshare' or 'none': the strongest layer that actually works on this machine."""
     if shutil.which("bwrap") and _works("bwrap", "--ro-bind", "/", "/", "--unshare-net", "--unshare-pid", "true"):
         return "bwrap"
-    if _is_root() and shutil.which("unshare") and _works("unshare", "-n", "true"):
+    if _is_root() and shutil.which("unshare") and _works(*UNSHARE, "true"):
         return "unshare"
     return "none"
 
@@ -66,13 +69,20 @@ class _UidPool:
             self._free.append(uid)
 
 
-_UIDS = _UidPool(FIRST_SANDBOX_UID)
+_UIDS = _UidPool(FIRST_SANDBOX_UID + random.randrange(0, 3_000) * 256)
 
 
 def _interpreter_dirs() -> set[str]:
     """Directories the sandboxed interpreter needs even when they sit inside a hidden home."""
     exe = Path(sys.executable)
     return {str(Path(p).resolve()) for p in (sys.prefix, sys.base_prefix, exe.parent, exe.resolve().parent.parent)}
+
+
+def _package_dirs() -> list[str]:
+    """This package holds the tasks' expected answers: a program must not import them (hidden last, so that binding
+    the interpreter's site-packages back in cannot uncover them)."""
+    package = Path(__file__).resolve().parents[1]
+    return [str(p) for p in (package, package.parent / "bench_by_execution") if p.is_dir()]
 
 
 def _hidden_dirs() -> list[str]:
@@ -122,7 +132,7 @@ class LocalSandbox:
             "layer": layer,
             "network": layer in ("bwrap", "unshare"),
             "filesystem": layer == "bwrap",
-            "processes": layer == "bwrap",
+            "processes": layer in ("bwrap", "unshare"),
             "own_uid": _is_root(),
         }
 
@@ -168,7 +178,10 @@ class LocalSandbox:
         if layer == "bwrap":
             return _bwrap_prefix(cwd, self.environment(cwd), self.read_only, self.writable) + ["--"] + inner
         if layer == "unshare":
-            return ["unshare", "-n", "--"] + inner
+            if not all(_walkable(p) for p in _interpreter_dirs()):
+                raise SandboxError(f"the sandbox uid cannot reach {sys.executable}: install bubblewrap, or use an "
+                                   "interpreter outside private directories")  # fmt: skip
+            return [*UNSHARE, "--"] + inner
         return inner
 
     def _execute(
@@ -235,6 +248,8 @@ def _bwrap_prefix(cwd: Path, env: dict[str, str], read_only: list[str], writable
         prefix += ["--tmpfs", hidden]
     for needed in sorted(_interpreter_dirs() | set(read_only)):
         prefix += _bind_inside(emptied, needed, "--ro-bind")
+    for answers in _package_dirs():
+        prefix += ["--tmpfs", answers]
     for path in [*writable, str(cwd)]:
         prefix += _bind_inside(emptied, path, "--bind")
     prefix += ["--chdir", str(cwd)]

@@ -5,14 +5,14 @@ the executor measures what a user would get by running the reply.
 """
 from __future__ import annotations
 
-import shutil
+import subprocess
 import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..parse import extract_program, write_files
-from ..sandbox.base import Sandbox, SandboxError, SandboxedProcess, how_it_ended, use_sandbox
+from ..sandbox.base import Sandbox, SandboxError, SandboxedProcess, how_it_ended, remove_tree, use_sandbox
 
 MAX_SCORE = 3
 INFRA_STATUSES = ("sandbox_error", "harness_error", "env_error")
@@ -76,6 +76,8 @@ def _as_sandboxed(proc) -> SandboxedProcess:
     """A user's `invoke` may hand back a plain CompletedProcess; treat it as a run with nothing special recorded."""
     if isinstance(proc, SandboxedProcess):
         return proc
+    if not isinstance(proc, subprocess.CompletedProcess):
+        raise TypeError(f"task invoke() returned {type(proc).__name__}, not a CompletedProcess (a missing return?)")
     return SandboxedProcess(proc.args, proc.returncode, proc.stdout or "", proc.stderr or "",
                             isolation={"sandboxed": False})  # recorded: this run was not contained  # fmt: skip
 
@@ -87,8 +89,8 @@ def _syntax_error(path: Path) -> str | None:
         compile(path.read_bytes(), path.name, "exec")
     except SyntaxError as exc:
         return f"SyntaxError at {path.name}:{exc.lineno}: {exc.msg}"
-    except ValueError as exc:  # e.g. NUL bytes
-        return f"SyntaxError in {path.name}: {exc}"
+    except (ValueError, RecursionError, MemoryError) as exc:  # NUL bytes; expressions too deep for the compiler
+        return f"does not compile: {path.name}: {type(exc).__name__}"
     return None
 
 
@@ -115,7 +117,7 @@ def executor_score(
     try:
         return _execute(task, extraction.files, workdir, record, sandbox, started)
     finally:
-        shutil.rmtree(workdir, ignore_errors=True)
+        remove_tree(workdir)
 
 
 def _execute(task: dict, files: dict, workdir: Path, record: dict, sandbox: Sandbox | None, started: float) -> ExecResult:
@@ -124,7 +126,9 @@ def _execute(task: dict, files: dict, workdir: Path, record: dict, sandbox: Sand
         harness["prepare"](workdir)
     except Exception as exc:  # noqa: BLE001 - the task's own code failed, not the model's
         return ExecResult(None, f"task prepare() failed: {exc!r}", "harness_error", extraction=record)
-    record["refused"] = write_files(workdir, files)
+    # Only the expected files run: a reply's extra files may not overwrite the task's inputs or pre-write its outputs.
+    record["ignored"] = sorted(set(files) - set(task["expected_files"]))
+    record["refused"] = write_files(workdir, {p: c for p, c in files.items() if p in task["expected_files"]})
     script = workdir / task["expected_files"][0]
     if error := _syntax_error(script):
         return ExecResult(0, error, "syntax_error", extraction=record, duration_s=time.monotonic() - started)
@@ -136,7 +140,12 @@ def _execute(task: dict, files: dict, workdir: Path, record: dict, sandbox: Sand
                 proc = harness["invoke"](workdir, script)
     except SandboxError as exc:
         return ExecResult(None, f"sandbox failed: {exc}", "sandbox_error", extraction=record)
-    proc = _as_sandboxed(proc)
+    except Exception as exc:  # noqa: BLE001 - the task's own invoke() failed, not the model
+        return ExecResult(None, f"task invoke() failed: {exc!r}", "harness_error", extraction=record)
+    try:
+        proc = _as_sandboxed(proc)
+    except TypeError as exc:
+        return ExecResult(None, str(exc), "harness_error", extraction=record)
     process = proc.record()
     if proc.infra_error:
         return ExecResult(None, f"sandbox failed: {proc.infra_error}", "sandbox_error", extraction=record, process=process)

@@ -6,7 +6,7 @@ from statistics import fmean
 from typing import Iterable
 
 from ..models.outcomes import INFRA_OUTCOMES
-from .stats import MIN_PAIRS, bootstrap_interval, paired_delta, pass_at_k, verdict, wilson_interval
+from .stats import bootstrap_interval, paired_delta, pass_at_k, verdict, wilson_interval
 
 ARMS = ("harnessed", "bare")
 

@@ -11,9 +11,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from .checks import Case, OutputProblem, check_cases, cli_contract, first_difference, invoke_on_cases, read_json_file
-from .checks import write_inputs
-from .protocol import load_reference
+from .checks import Case, OutputProblem, case_task, check_cases, cli_contract, first_difference, read_json_file, write_inputs
 
 TASK_ID = "async_jobs"
 FILENAME = "async_jobs.py"
@@ -127,10 +125,6 @@ def prepare(tmp_dir: Path) -> None:
     (Path(tmp_dir) / "jobs.py").write_text(JOBS_MODULE, encoding="utf-8")
 
 
-def invoke(tmp_dir: Path, script_path: Path):
-    return invoke_on_cases(tmp_dir, script_path, CASES)
-
-
 def _read_peak(tmp_dir: Path, batch: str) -> int | None:
     try:
         return int(str(read_json_file(Path(tmp_dir) / f".peak-{batch}")))
@@ -164,13 +158,4 @@ def check(proc, tmp_dir: Path) -> tuple[int, str]:
     return check_cases(proc, tmp_dir, CASES, [_judge(case, tmp_dir) for case in CASES])
 
 
-TASK = {
-    "id": TASK_ID,
-    "category": "async-concurrency",
-    "prompt": PROMPT,
-    "expected_files": [FILENAME],
-    "entry_point": "main",
-    "run": " ".join(["python", FILENAME, *(case.name for case in CASES)]),
-    "harness": {"prepare": prepare, "invoke": invoke, "check": check},
-    "reference": load_reference(TASK_ID, [FILENAME]),
-}
+TASK = case_task(TASK_ID, "async-concurrency", PROMPT, FILENAME, CASES, prepare=prepare, check=check)

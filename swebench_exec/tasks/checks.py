@@ -12,11 +12,12 @@ import os
 import shutil
 import stat
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
-from ..sandbox.base import run_program
-from ..sandbox.base import how_it_ended
+from ..sandbox.base import how_it_ended, run_program
+from .protocol import load_reference
 
 MAX_OUTPUT_BYTES = 1024 * 1024  # an answer file larger than this is wrong by definition
 SHOWN_CHARS = 160  # how much of an expected/actual value a reason quotes
@@ -57,6 +58,26 @@ def cli_contract(filename: str, inputs: Sequence[str], entry_point: str = "main"
         f"Put the logic in a top-level function `def {entry_point}():` that takes the input paths from `sys.argv[1:]`, "
         f"and call it under `if __name__ == \"__main__\":`."
     )
+
+
+def case_task(task_id: str, category: str, prompt: str, filename: str, cases: Sequence[Case], *,
+              prepare: Callable | None = None, check: Callable | None = None) -> dict:  # fmt: skip
+    """A public task whose program runs once over `cases` (one input file each, one answer file each): the harness
+    is made of the shared steps below, bound to the cases (partials pickle, so tasks travel to Ray workers)."""
+    return {
+        "id": task_id,
+        "category": category,
+        "prompt": prompt,
+        "expected_files": [filename],
+        "entry_point": "main",
+        "run": " ".join(["python", filename, *(case.name for case in cases)]),
+        "harness": {
+            "prepare": prepare or partial(write_inputs, cases=cases),
+            "invoke": partial(invoke_on_cases, cases=cases),
+            "check": check or partial(check_cases, cases=cases),
+        },
+        "reference": load_reference(task_id, [filename]),
+    }
 
 
 def write_inputs(tmp_dir: Path, cases: Sequence[Case]) -> None:

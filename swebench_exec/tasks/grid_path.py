@@ -2,10 +2,8 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
-from .checks import Case, check_cases, cli_contract, invoke_on_cases, write_inputs
-from .protocol import load_reference
+from .checks import Case, case_task, cli_contract
 
 TASK_ID = "grid_path"
 FILENAME = "grid_path.py"
@@ -74,25 +72,4 @@ Example: for {{"grid": ["..#", "#..", "..."], "start": [0, 0], "goal": [2, 2]}} 
 """
 
 
-def prepare(tmp_dir: Path) -> None:
-    write_inputs(tmp_dir, CASES)
-
-
-def invoke(tmp_dir: Path, script_path: Path):
-    return invoke_on_cases(tmp_dir, script_path, CASES)
-
-
-def check(proc, tmp_dir: Path) -> tuple[int, str]:
-    return check_cases(proc, tmp_dir, CASES)
-
-
-TASK = {
-    "id": TASK_ID,
-    "category": "search",
-    "prompt": PROMPT,
-    "expected_files": [FILENAME],
-    "entry_point": "main",
-    "run": " ".join(["python", FILENAME, *(case.name for case in CASES)]),
-    "harness": {"prepare": prepare, "invoke": invoke, "check": check},
-    "reference": load_reference(TASK_ID, [FILENAME]),
-}
+TASK = case_task(TASK_ID, "search", PROMPT, FILENAME, CASES)

@@ -1,10 +1,8 @@
 """Public task `log_levels` (log-parsing): level counts and error messages from log lines with a stated grammar."""
 from __future__ import annotations
 
-from pathlib import Path
 
-from .checks import Case, check_cases, cli_contract, invoke_on_cases, write_inputs
-from .protocol import load_reference
+from .checks import Case, case_task, cli_contract
 
 TASK_ID = "log_levels"
 FILENAME = "log_levels.py"
@@ -98,25 +96,4 @@ the answer is {{"counts": {{"DEBUG": 0, "INFO": 0, "WARNING": 0, "ERROR": 1, "CR
 """
 
 
-def prepare(tmp_dir: Path) -> None:
-    write_inputs(tmp_dir, CASES)
-
-
-def invoke(tmp_dir: Path, script_path: Path):
-    return invoke_on_cases(tmp_dir, script_path, CASES)
-
-
-def check(proc, tmp_dir: Path) -> tuple[int, str]:
-    return check_cases(proc, tmp_dir, CASES)
-
-
-TASK = {
-    "id": TASK_ID,
-    "category": "log-parsing",
-    "prompt": PROMPT,
-    "expected_files": [FILENAME],
-    "entry_point": "main",
-    "run": " ".join(["python", FILENAME, *(case.name for case in CASES)]),
-    "harness": {"prepare": prepare, "invoke": invoke, "check": check},
-    "reference": load_reference(TASK_ID, [FILENAME]),
-}
+TASK = case_task(TASK_ID, "log-parsing", PROMPT, FILENAME, CASES)

@@ -3,8 +3,8 @@
 The orchestrator (model calls, journal, summary) stays in this process; only `fn(*args)` travels: the scoring
 function, the task dict (its harness functions), the reply text, the outcome and the sandbox. Module-level
 functions travel by reference, so every node needs the same bench-by-execution installed (`pip install
-'bench-by-execution[ray]'`); tasks loaded from a user's file (`--tasks-file`, modules named `bench_user_tasks_*`)
-are shipped by value, since the nodes cannot import that file. On connecting, one probe task checks that the
+'bench-by-execution[ray]'`); functions from modules the nodes cannot import (a user's `--tasks-file`, loaded as
+`bench_user_tasks_*`, or any module outside the installed packages and this one) are shipped by value. On connecting, one probe task checks that the
 nodes import the same version under the same Python minor version, so a run cannot silently score with other code.
 
 Addresses:
@@ -23,6 +23,7 @@ an infrastructure failure, never scored against a model.
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 import os
@@ -41,7 +42,6 @@ INSTALL_HINT = "pip install 'bench-by-execution[ray]'"
 USER_TASK_MODULE_PREFIX = "bench_user_tasks_"  # tasks.protocol.load_tasks_file names the modules it loads so
 PROBE_TIMEOUT_S = 180.0
 CONNECT_TIMEOUT_S = 5.0
-UID_SLOTS = 255  # per node: ranges of sandbox uids handed to worker processes (see _claim_uid_range)
 
 
 def _import_ray():
@@ -55,45 +55,9 @@ def _import_ray():
 # ---------------------------------------------------------------------------------------------- on the workers
 
 
-_uid_lock = threading.Lock()
-_uid_slot_fd: int | None = None
-
-
-def _claim_uid_range() -> None:
-    """Give this worker process a range of sandbox uids no other worker on the node uses.
-
-    LocalSandbox hands each concurrent run its own uid (so one run's fork bomb cannot use up another's process
-    budget), from a pool that lives in the process. The local executor runs everything in one process; Ray runs
-    several worker processes per node, each with its own pool starting at the same uid. A worker therefore claims
-    a slot (an flock held for its lifetime on a file in /tmp) and takes the uids of that slot. Slot 0, the default
-    range, stays with processes that are not Ray workers (the orchestrator, another run on the same machine).
-    """
-    global _uid_slot_fd
-    if os.geteuid() != 0:
-        return  # not root: LocalSandbox uses no uids of its own
-    import fcntl
-
-    from ..sandbox import local
-
-    with _uid_lock:
-        if _uid_slot_fd is not None:
-            return
-        for slot in range(1, UID_SLOTS + 1):
-            fd = os.open(f"/tmp/bench-by-execution-uid-slot-{slot}.lock", os.O_CREAT | os.O_RDWR, 0o600)
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except OSError:
-                os.close(fd)
-                continue
-            _uid_slot_fd = fd  # kept open: the lock is released when the process dies
-            local._UIDS = local._UidPool(local.FIRST_SANDBOX_UID + 256 * slot, 256)
-            return
-    raise SandboxError(f"no free range of sandbox uids on this node ({UID_SLOTS} Ray workers hold them all)")
-
-
 def _call(fn: Callable[..., T], args: tuple) -> T:
-    """What each Ray task runs."""
-    _claim_uid_range()
+    """What each Ray task runs. (LocalSandbox's uid pool is per process and starts at a random block, so the
+    several worker processes on one node do not share sandbox uids, as with several harness processes.)"""
     return fn(*args)
 
 
@@ -150,6 +114,31 @@ def _check_reachable(address: str) -> None:
         raise ConfigError(f"--ray-address {address}: no Ray cluster answers there ({exc.strerror or exc})") from None
 
 
+@functools.lru_cache(maxsize=None)
+def _installed_roots() -> tuple[str, ...]:
+    import site
+    import sysconfig
+
+    paths = {sysconfig.get_paths()[key] for key in ("stdlib", "platstdlib", "purelib", "platlib")}
+    paths.update(getattr(site, "getsitepackages", lambda: [])())
+    paths.add(site.getusersitepackages())
+    return tuple(os.path.realpath(p) + os.sep for p in paths if p)
+
+
+def _only_here(module) -> bool:
+    """True for a module the nodes cannot import by name: not this package, not installed, not the standard library
+    (a user's --tasks-file, a helper module next to a script or test). `__main__` is cloudpickle's own business."""
+    name = module.__name__
+    if name == "__main__" or name.split(".")[0] in ("swebench_exec", "bench_by_execution"):
+        return False
+    if name.startswith(USER_TASK_MODULE_PREFIX):
+        return True
+    path = getattr(module, "__file__", None)
+    if not path:
+        return False  # built in
+    return not os.path.realpath(path).startswith(_installed_roots())
+
+
 def _first_line(exc: BaseException) -> str:
     text = str(exc).strip().splitlines()
     return text[0][:300] if text else type(exc).__name__
@@ -177,7 +166,7 @@ class RayExecutor:
         self._slots = threading.Semaphore(self.workers)
         self._started = False
         self._closed = False
-        self._shipped: set[str] = set()
+        self._checked: set[str] = set()  # modules already judged by _ship_local_modules
         if not ray.is_initialized():
             self._connect(address, runtime_env)
         try:
@@ -202,7 +191,10 @@ class RayExecutor:
             raise
         except Exception as exc:  # noqa: BLE001 - ConnectionError, RuntimeError, ValueError: all one-line reasons
             where = "start a local Ray instance" if address is None else f"connect to the Ray cluster at {address}"
-            raise ConfigError(f"--executor ray: could not {where}: {_first_line(exc)}") from None
+            hint = ""
+            if address is not None and not os.environ.get("RAY_AUTH_MODE"):
+                hint = " (a cluster with token authentication needs RAY_AUTH_MODE=token and its token, e.g. RAY_AUTH_TOKEN)"
+            raise ConfigError(f"--executor ray: could not {where}: {_first_line(exc)}{hint}") from None
         self._started = True
 
     def _register_serializers(self) -> None:
@@ -235,34 +227,39 @@ class RayExecutor:
                   "files than this machine; scores may differ from a local run", file=sys.stderr)  # fmt: skip
         return theirs
 
-    def _ship_user_modules(self, fn: Callable, args: tuple) -> None:
-        """Functions from a user's tasks file cannot be imported on the nodes: send them by value instead."""
+    def _ship_local_modules(self, fn: Callable, args: tuple) -> None:
+        """The scoring function and a task's harness functions travel by reference when the nodes can import them;
+        those from a user's tasks file or a script's helper module cannot be, so they are sent by value instead."""
         callables = [fn]
         for arg in args:
             if isinstance(arg, dict) and isinstance(arg.get("harness"), dict):
                 callables.extend(arg["harness"].values())
         for item in callables:
-            module = getattr(item, "__module__", None) or ""
-            if module.startswith(USER_TASK_MODULE_PREFIX) and module not in self._shipped and module in sys.modules:
+            name = getattr(item, "__module__", None) or ""
+            if name in self._checked:
+                continue
+            self._checked.add(name)
+            module = sys.modules.get(name)
+            if module is not None and _only_here(module):
                 from ray import cloudpickle
 
-                cloudpickle.register_pickle_by_value(sys.modules[module])
-                self._shipped.add(module)
+                cloudpickle.register_pickle_by_value(module)
 
     def run(self, fn: Callable[..., T], *args: Any) -> T:
         ray = self._ray
         if self._closed:
             raise SandboxError("the Ray executor was closed")
-        self._ship_user_modules(fn, args)
+        self._ship_local_modules(fn, args)
         with self._slots:
             ref = self._remote.remote(fn, args)
             try:
                 return ray.get(ref)
             except ray.exceptions.RayTaskError as exc:
                 cause = exc.cause
-                if isinstance(cause, BaseException):
+                if isinstance(cause, BaseException) and not isinstance(cause, ray.exceptions.RayError):
                     raise cause from exc  # fn's own exception, exactly as the local executor raises it
-                raise SandboxError(f"Ray task failed: {_first_line(exc)}") from exc
+                # e.g. RaySystemError: the worker could not unpickle the arguments (a module it cannot import)
+                raise SandboxError(f"Ray could not run this execution: {_first_line(cause or exc)}") from exc
             except (ray.exceptions.RayError, ConnectionError) as exc:
                 # WorkerCrashedError, NodeDiedError, ObjectLostError, OwnerDiedError, OutOfMemoryError, RaySystemError...
                 raise SandboxError(f"Ray lost this execution ({type(exc).__name__}): {_first_line(exc)}") from exc

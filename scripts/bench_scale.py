@@ -22,7 +22,9 @@ from pathlib import Path
 
 from swebench_exec.models.gold import GoldModel
 from swebench_exec.run.executors import LocalExecutor
-from swebench_exec.run.runner import RunSpec, run
+from swebench_exec.run.runner import RunSpec, run, run_streaming
+from swebench_exec.run.store import iter_journal, rows_at, write_results
+from swebench_exec.run.summary import summarize
 from swebench_exec.run.store import Journal
 from swebench_exec.sandbox.base import Limits, run_program
 from swebench_exec.sandbox.local import LocalSandbox, detect_isolation
@@ -124,24 +126,29 @@ class _Bounded:
 
 
 def trivial_scorer(task: dict, text: str, outcome: str) -> dict:
-    return {"format": {"score": 1.0}, "executor": {"score": 3, "status": "pass"}, "parse": None}
+    return {"format": {"score": 1.0}, "executor": {"score": 3, "max_score": 3, "status": "pass"}, "parse": None}
 
 
 def cheap_run(rows: int, journal_dir: Path | None) -> float:
-    """`rows` rows of gold replies (5 public tasks x 2 arms x samples) with a trivial scorer; returns wall seconds."""
+    """`rows` rows of gold replies (5 public tasks x 2 arms x samples) with a trivial scorer, through the path the CLI
+    takes: rows streamed to the journal, then the summary and the results file read back from it; returns seconds."""
     samples = rows // (2 * len(PUBLIC_TASKS))
     spec = RunSpec(models={"gold": GoldModel.for_tasks(PUBLIC_TASKS)}, tasks=list(PUBLIC_TASKS), samples=samples,
                    concurrency=4, workers=2, scorer=trivial_scorer)  # fmt: skip
-    journal = Journal(journal_dir / f"run-{rows}.journal.jsonl") if journal_dir else None
+    path = journal_dir / f"run-{rows}.journal.jsonl" if journal_dir else None
+    journal = Journal(path) if path else None
     started = time.perf_counter()
     try:
-        done, _ = run(spec, journal)
+        run_streaming(spec, journal, set())
     finally:
         if journal:
             journal.close()
-    elapsed = time.perf_counter() - started
-    assert len(done) == samples * 2 * len(PUBLIC_TASKS)
-    return elapsed
+    if path:
+        offsets = [offset for offset, _ in iter_journal(path)]
+        assert len(offsets) == samples * 2 * len(PUBLIC_TASKS)
+        summary = summarize(rows_at(path, offsets))
+        write_results(path.with_suffix(".json"), {}, rows_at(path, offsets), summary)
+    return time.perf_counter() - started
 
 
 def _status_mb(field: str) -> float:

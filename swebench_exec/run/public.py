@@ -9,13 +9,14 @@ import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Iterator
 
 from ..contract import load_contract
 from ..models.base import Model
 from ..sandbox.base import Limits
 from ..sandbox.local import LocalSandbox
 from .executors import make_executor
-from .store import Journal, check_writable, journal_path, read_journal, write_results
+from .store import Journal, check_writable, iter_journal, journal_path, rows_at, write_results
 from .summary import ARMS, summarize
 
 
@@ -126,35 +127,51 @@ def run_config(args: argparse.Namespace, models: list[str], tasks: list[dict], s
 class FinishedRun:
     out: Path
     config: dict
-    rows: list[dict]
+    journal: Path
+    offsets: list[int]  # journal offset of each row of the run, in results order
     stopped: dict[str, str]
+
+    def rows(self) -> Iterator[dict]:
+        """The run's rows, read back from the journal one at a time."""
+        return rows_at(self.journal, self.offsets)
+
+
+def latest_rows(journal: Path) -> dict[tuple, tuple[int, bool]]:
+    """Row key -> (offset, finished) of the last row journaled for each key."""
+    from .runner import is_finished, row_key
+
+    return {row_key(row): (offset, is_finished(row)) for offset, row in iter_journal(journal)}
 
 
 def start_run(args: argparse.Namespace, out: Path, names: list[str], tasks: list[dict], spec,
               config_extra: dict) -> FinishedRun:  # fmt: skip
     """Shared by both tiers: journal next to `out` (see output_path), resume, progress bar; returns when every job
-    has a row."""
+    has a row. No row is held in memory: the journal is the run's storage."""
+    from .runner import all_jobs
+
     journal_file = journal_path(out)
-    done = read_journal(journal_file) if args.resume else []
     if not args.resume and journal_file.exists():
         journal_file.unlink()
+    finished = {key for key, (_, done) in latest_rows(journal_file).items() if done}
     config = {**run_config(args, names, tasks, spec.sandbox), **config_extra}
     journal = Journal(journal_file)
     try:
-        rows, state = _run_with_progress(spec, journal, done, quiet=args.quiet)
+        state = _run_with_progress(spec, journal, finished, quiet=args.quiet)
     finally:
         journal.close()
     config["finished_at"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
     config["stopped"] = state.stopped
-    return FinishedRun(out, config, rows, state.stopped)
+    latest = latest_rows(journal_file)
+    order = sorted((job.key for job in all_jobs(spec) if job.key in latest), key=lambda k: (k[0], k[1], k[3], k[2]))
+    return FinishedRun(out, config, journal_file, [latest[key][0] for key in order], state.stopped)
 
 
 def finish_run(run: FinishedRun) -> int:
     """Summary, results file, table; exit 3 when a model had to be stopped (the others' rows are still there)."""
     from ..report.table import render_summary
 
-    summary = summarize(run.rows, run.stopped)
-    write_results(run.out, run.config, run.rows, summary)
+    summary = summarize(run.rows(), run.stopped)
+    write_results(run.out, run.config, run.rows(), summary)
     print(render_summary(summary))
     print(f"\nresults: {run.out}")
     for model, reason in run.stopped.items():
@@ -188,7 +205,9 @@ def run_public(args: argparse.Namespace) -> int:
     out = output_path(args)  # fail before any model is built or called
     names, models, prices = build_models(args, tasks)
     sandbox = public_sandbox(args)
-    spec = RunSpec(models=models, tasks=tasks, samples=args.samples, concurrency=args.concurrency,
+    # on Ray, executions in flight are bounded by the call threads too: never fewer threads than workers
+    concurrency = max(args.concurrency, args.workers) if args.executor == "ray" else args.concurrency
+    spec = RunSpec(models=models, tasks=tasks, samples=args.samples, concurrency=concurrency,
                    workers=args.workers, sandbox=sandbox, max_cost=args.max_cost,
                    executor=make_executor(args.executor, args.workers, args.ray_address))  # fmt: skip
     try:
@@ -198,16 +217,16 @@ def run_public(args: argparse.Namespace) -> int:
     return finish_run(run)
 
 
-def _run_with_progress(spec, journal: Journal, done: list[dict], quiet: bool):
+def _run_with_progress(spec, journal: Journal, finished: set, quiet: bool):
     from tqdm import tqdm
 
-    from .runner import pending_jobs, run
+    from .runner import pending_jobs, run_streaming
 
-    total = len(pending_jobs(spec, done))
+    total = sum(1 for _ in pending_jobs(spec, finished))
     started = time.monotonic()
     with tqdm(total=total, desc="rows", unit="row", disable=quiet or None, file=sys.stderr) as bar:
-        rows, state = run(spec, journal, done, on_row=lambda row: bar.update(1))
+        state = run_streaming(spec, journal, finished, on_row=lambda row: bar.update(1))
     if not quiet:
-        reused = f", {len(rows) - total} reused from the journal" if done else ""
+        reused = f", {len(finished)} reused from the journal" if finished else ""
         print(f"{total} row(s) run in {time.monotonic() - started:.1f}s{reused}", file=sys.stderr)
-    return rows, state
+    return state

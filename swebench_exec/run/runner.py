@@ -2,18 +2,20 @@
 from __future__ import annotations
 
 import hashlib
+import itertools
 import logging
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import Callable, Iterator
 
 from ..contract import build_prompt
 from ..models.base import Model, Response
 from ..models.outcomes import INFRA_OUTCOMES, MODEL_OUTCOMES, STOPS_MODEL
-from ..sandbox.base import Sandbox
+from ..sandbox.base import Sandbox, SandboxError
 from ..scoring import executor_score, format_score
+from ..scoring.executor import INFRA_STATUSES
 from .executors import Executor, LocalExecutor
 from .jobs import Job, job_matrix
 from .store import Journal
@@ -116,8 +118,10 @@ def run_job(job: Job, task: dict, spec: RunSpec, state: RunState) -> dict:
     try:
         scores = spec.score(task, response.text, response.outcome)
     except Exception as exc:  # noqa: BLE001 - a harness bug or hostile reply must cost one row, not the run
-        log.exception("scoring %s/%s/%s failed", job.model, job.task_id, job.arm)
-        scores = {"format": None, "parse": None, "executor": {"score": None, "max_score": None, "status": "harness_error",
+        status = "sandbox_error" if isinstance(exc, SandboxError) else "harness_error"
+        if status == "harness_error":
+            log.exception("scoring %s/%s/%s failed", job.model, job.task_id, job.arm)
+        scores = {"format": None, "parse": None, "executor": {"score": None, "max_score": None, "status": status,
                   "reason": f"scoring failed: {type(exc).__name__}: {str(exc)[:300]}"}}  # fmt: skip
     return {
         **row,
@@ -128,15 +132,51 @@ def run_job(job: Job, task: dict, spec: RunSpec, state: RunState) -> dict:
     }
 
 
-def _key(row: dict) -> tuple[str, str, str, int]:
+def row_key(row: dict) -> tuple[str, str, str, int]:
     return (row["model"], row["task_id"], row["arm"], row["sample"])
 
 
-def pending_jobs(spec: RunSpec, done: list[dict]) -> list[Job]:
-    """Jobs with no finished row yet; rows that failed for infrastructure reasons are run again."""
-    finished = {_key(r) for r in done if r["outcome"] not in INFRA_OUTCOMES and r["outcome"] != NOT_CALLED}
-    jobs = job_matrix(list(spec.models), [t["id"] for t in spec.tasks], spec.samples, spec.arms)
-    return [job for job in jobs if job.key not in finished]
+def is_finished(row: dict) -> bool:
+    """A row that needs no re-run: the model answered and the harness scored it (or the model failed on its own)."""
+    executor = row.get("executor") or {}
+    return (row["outcome"] not in INFRA_OUTCOMES and row["outcome"] != NOT_CALLED
+            and executor.get("status") not in INFRA_STATUSES)  # fmt: skip
+
+
+def all_jobs(spec: RunSpec) -> Iterator[Job]:
+    return job_matrix(list(spec.models), [t["id"] for t in spec.tasks], spec.samples, spec.arms)
+
+
+def pending_jobs(spec: RunSpec, finished: set[tuple[str, str, str, int]]) -> Iterator[Job]:
+    """Jobs with no finished row yet (see is_finished): infrastructure failures are run again."""
+    return (job for job in all_jobs(spec) if job.key not in finished)
+
+
+def run_streaming(
+    spec: RunSpec,
+    journal: Journal | None,
+    finished: set[tuple[str, str, str, int]],
+    on_row: Callable[[dict], None] | None = None,
+) -> RunState:
+    """Run every pending job, journaling each row as it finishes and keeping none: memory stays flat in the number
+    of rows (at most two jobs per model call slot are in flight)."""
+    tasks = {t["id"]: t for t in spec.tasks}
+    state = RunState()
+    jobs = pending_jobs(spec, finished)
+    limit = 2 * max(1, spec.concurrency)
+    with ThreadPoolExecutor(max_workers=max(1, spec.concurrency)) as pool:
+        in_flight = {pool.submit(run_job, job, tasks[job.task_id], spec, state) for job in itertools.islice(jobs, limit)}
+        while in_flight:
+            done, in_flight = wait(in_flight, return_when=FIRST_COMPLETED)
+            for future in done:
+                row = future.result()
+                if journal:
+                    journal.append(row)
+                if on_row:
+                    on_row(row)
+            in_flight |= {pool.submit(run_job, job, tasks[job.task_id], spec, state)
+                          for job in itertools.islice(jobs, len(done))}  # fmt: skip
+    return state
 
 
 def run(
@@ -145,22 +185,15 @@ def run(
     done: list[dict] | None = None,
     on_row: Callable[[dict], None] | None = None,
 ) -> tuple[list[dict], RunState]:
-    """Run every pending job; returns all rows (earlier finished ones first) and the run state."""
-    done = done or []
-    jobs = pending_jobs(spec, done)
-    wanted = {job.key for job in job_matrix(list(spec.models), [t["id"] for t in spec.tasks], spec.samples, spec.arms)}
-    pending = {job.key for job in jobs}
-    rows = [r for r in done if _key(r) in wanted and _key(r) not in pending]  # rows of another matrix stay out
-    tasks = {t["id"]: t for t in spec.tasks}
-    state = RunState()
-    with ThreadPoolExecutor(max_workers=max(1, spec.concurrency)) as pool:
-        futures = [pool.submit(run_job, job, tasks[job.task_id], spec, state) for job in jobs]
-        for future in as_completed(futures):
-            row = future.result()
-            rows.append(row)
-            if journal:
-                journal.append(row)
-            if on_row:
-                on_row(row)
-    rows.sort(key=lambda r: (r["model"], r["task_id"], r["sample"], r["arm"]))
-    return rows, state
+    """In-memory convenience over run_streaming (tests, scripts): every row of the matrix, sorted."""
+    wanted = {job.key for job in all_jobs(spec)}
+    kept = [r for r in (done or []) if row_key(r) in wanted and is_finished(r)]
+    rows: list[dict] = []
+
+    def collect(row: dict) -> None:
+        rows.append(row)
+        if on_row:
+            on_row(row)
+
+    state = run_streaming(spec, journal, {row_key(r) for r in kept}, collect)
+    return sorted(kept + rows, key=lambda r: (r["model"], r["task_id"], r["sample"], r["arm"])), state

@@ -8,6 +8,7 @@ import json
 import os
 import threading
 from pathlib import Path
+from typing import Iterable, Iterator
 
 SCHEMA_VERSION = 1
 
@@ -40,7 +41,10 @@ class Journal:
     def __init__(self, path: Path) -> None:
         self.path = path
         self._lock = threading.Lock()
+        torn = path.exists() and path.stat().st_size > 0 and _last_byte(path) != b"\n"
         self._file = open(path, "a", encoding="utf-8")
+        if torn:  # a crash mid-line: end that line so the next row starts on its own
+            self._file.write("\n")
 
     def append(self, row: dict) -> None:
         line = json.dumps(row, ensure_ascii=True, sort_keys=True)  # escapes lone surrogates a reply may hold
@@ -53,25 +57,54 @@ class Journal:
         self._file.close()
 
 
-def read_journal(path: Path) -> list[dict]:
-    """Rows of a journal; a last line cut short by a crash is ignored (it is re-run on resume)."""
+ROW_FIELDS = {"model", "task_id", "arm", "sample", "outcome"}
+
+
+def iter_journal(path: Path) -> Iterator[tuple[int, dict]]:
+    """(byte offset, row) for every valid row; a last line cut short by a crash is skipped (it is re-run)."""
     if not path.exists():
-        return []
-    rows = []
-    for line in path.read_text(encoding="utf-8").splitlines():
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError:
-            continue
-        if isinstance(row, dict) and {"model", "task_id", "arm", "sample", "outcome"} <= row.keys():
-            rows.append(row)
-    return rows
+        return
+    with open(path, "rb") as journal:
+        while True:
+            offset = journal.tell()
+            line = journal.readline()
+            if not line:
+                return
+            try:
+                row = json.loads(line)
+            except (json.JSONDecodeError, UnicodeDecodeError):
+                continue
+            if isinstance(row, dict) and ROW_FIELDS <= row.keys():
+                yield offset, row
 
 
-def write_results(out: Path, config: dict, rows: list[dict], summary: dict) -> None:
-    document = {"schema_version": SCHEMA_VERSION, "config": config, "summary": summary, "rows": rows}
+def _last_byte(path: Path) -> bytes:
+    with open(path, "rb") as file:
+        file.seek(-1, os.SEEK_END)
+        return file.read(1)
+
+
+def read_journal(path: Path) -> list[dict]:
+    return [row for _, row in iter_journal(path)]
+
+
+def rows_at(path: Path, offsets: Iterable[int]) -> Iterator[dict]:
+    """The rows at `offsets`, read one at a time: the results file is assembled without holding the run in memory."""
+    with open(path, "rb") as journal:
+        for offset in offsets:
+            journal.seek(offset)
+            yield json.loads(journal.readline())
+
+
+def write_results(out: Path, config: dict, rows: Iterable[dict], summary: dict) -> None:
+    """Stream the document (rows one per line inside the array), then move it into place atomically."""
     tmp = out.with_name(out.name + ".tmp")
-    tmp.write_text(json.dumps(document, ensure_ascii=True, indent=1, sort_keys=True), encoding="utf-8")
+    dump = lambda value: json.dumps(value, ensure_ascii=True, sort_keys=True)  # noqa: E731 - lone surrogates escaped
+    with open(tmp, "w", encoding="utf-8") as document:
+        document.write(f'{{"schema_version": {SCHEMA_VERSION},\n"config": {dump(config)},\n"summary": {dump(summary)},\n"rows": [')
+        for index, row in enumerate(rows):
+            document.write(("\n" if index == 0 else ",\n") + dump(row))
+        document.write("\n]}\n")
     os.replace(tmp, out)
 
 

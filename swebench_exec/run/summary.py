@@ -72,11 +72,22 @@ def _pairs(by_arm: dict[str, list[dict]], field: str) -> list[tuple[float, float
     ]
 
 
-def summarize(rows: list[dict], stopped: dict[str, str] | None = None) -> dict:
+def slim(row: dict) -> dict:
+    """Only what the summary reads: a long run's summary holds numbers, not every response text."""
+    response, executor = row.get("response") or {}, row.get("executor")
+    return {
+        "model": row["model"], "task_id": row["task_id"], "arm": row["arm"], "sample": row["sample"],
+        "outcome": row["outcome"], "format": {"score": (row.get("format") or {}).get("score")},
+        "executor": None if executor is None else {k: executor.get(k) for k in ("score", "max_score", "status")},
+        "response": {"usage": response.get("usage"), "cost_usd": response.get("cost_usd")} if response else None,
+    }  # fmt: skip
+
+
+def summarize(rows: Iterable[dict], stopped: dict[str, str] | None = None) -> dict:
     """Group rows by model and arm; a model's verdict uses only units scored on both arms."""
     grouped: dict[str, dict[str, list[dict]]] = defaultdict(lambda: defaultdict(list))
     for row in rows:
-        grouped[row["model"]][row["arm"]].append(row)
+        grouped[row["model"]][row["arm"]].append(slim(row))
     models = {}
     for model, by_arm in grouped.items():
         d_format = paired_delta(_pairs(by_arm, "format"))

@@ -7,6 +7,7 @@ import re
 import sys
 import time
 from pathlib import Path
+from typing import Iterable
 
 from ..scoring.executor import ExecResult
 from ..scoring.format import swebench_format_score
@@ -109,7 +110,7 @@ def run_swebench(args: argparse.Namespace) -> int:
         pool.close()
     code = finish_run(run)
     if args.export_predictions:
-        for path in export_predictions(run.rows, Path(args.export_predictions)):
+        for path in export_predictions(run.rows(), Path(args.export_predictions)):
             print(f"predictions: {path}")
     return code
 
@@ -118,12 +119,13 @@ def _slug(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "-", text).strip("-")
 
 
-def export_predictions(rows: list[dict], path: Path) -> list[Path]:
+def export_predictions(rows: Iterable[dict], path: Path) -> list[Path]:
     """The official predictions format, one file per model x arm (the harness takes one prediction per instance)."""
     groups: dict[tuple[str, str], list[dict]] = {}
     for row in rows:
         if row.get("sample", 0) == 0 and row.get("executor") is not None:
-            groups.setdefault((row["model"], row["arm"]), []).append(row)
+            groups.setdefault((row["model"], row["arm"]), []).append(
+                {"task_id": row["task_id"], "model_patch": row.get("model_patch") or ""})
     written = []
     for (model, arm), group in sorted(groups.items()):
         target = path if len(groups) == 1 else path.with_name(f"{path.stem}.{_slug(model)}.{arm}{path.suffix or '.jsonl'}")

@@ -67,6 +67,7 @@ class Model(Protocol):
 
     name: str
 
-    def answer(self, prompt: str, harnessed: bool) -> Response:
-        """`prompt` is the bare task prompt: the model wraps it with the contract when `harnessed`."""
+    def answer(self, prompt: str, harnessed: bool, sample: int = 0) -> Response:
+        """`prompt` is the bare task prompt: the model wraps it with the contract when `harnessed`. `sample` is the
+        sample index: replay serves the reply stored for it; live models ignore it."""
         ...

@@ -60,7 +60,7 @@ class HarnessedClient:
         self._extra_body = {"usage": {"include": True}} if is_openrouter(self.base_url) else None
         self._client = openai.OpenAI(base_url=self.base_url, api_key=self._api_key, max_retries=0, timeout=timeout_s)
 
-    def complete(self, prompt: str, harnessed: bool = True) -> Response:
+    def complete(self, prompt: str, harnessed: bool = True, sample: int = 0) -> Response:
         """Answer a task prompt, wrapped with the execution contract when `harnessed`. Never raises for server trouble:
         the outcome says what happened."""
         sent = build_prompt(prompt, harnessed, self.contract_version)

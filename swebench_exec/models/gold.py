@@ -44,7 +44,7 @@ class GoldModel:
             raise ConfigError(f"gold needs a 'reference' solution in every task; missing in: {', '.join(missing)}")
         return cls({t["prompt"]: (t["reference"], t.get("run", f"python {t['expected_files'][0]}")) for t in tasks})
 
-    def answer(self, prompt: str, harnessed: bool) -> Response:
+    def answer(self, prompt: str, harnessed: bool, sample: int = 0) -> Response:
         known = self._answers.get(prompt)
         if known is None:
             return Response(text="", outcome="empty_answer", cost_usd=0.0, cost_source="local",

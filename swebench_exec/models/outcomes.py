@@ -46,8 +46,9 @@ def classify_http(status: int, headers: Mapping[str, str], body: str, *, base_ur
     """Judge a reply by status first, then by body: a 200 can still be an HTML page or carry an error object."""
     data, is_html = _parse_body(body)
     if 200 <= status < 300:
-        if not is_html and not body.strip():  # an empty 200 is a glitch to retry, not a wrong endpoint
-            return Classified("provider_error", error=f"{base_url} returned an empty reply", retryable=True)
+        if not is_html and (not body.strip() or (data is None and body.lstrip()[:1] in "{[")):
+            # an empty or cut-off JSON 200 is a glitch to retry, not a wrong endpoint
+            return Classified("provider_error", error=f"{base_url} returned an empty or malformed reply", retryable=True)
         if is_html or not isinstance(data, dict):
             kind = "HTML" if is_html else "something other than JSON"
             return Classified("config_error", error=f"{base_url} answered with {kind}, not the OpenAI API: {_BASE_URL_HINT}")

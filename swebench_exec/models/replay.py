@@ -1,10 +1,7 @@
 """`replay:PATH` serves the responses stored in a results file, for demos, regression tests and re-scoring
-without keys. A reply is found by the hash of the exact prompt it answered; samples are served in their order."""
+without keys. A reply is found by the hash of the exact prompt it answered; each sample index gets its own stored reply."""
 from __future__ import annotations
 
-import itertools
-import threading
-from collections import defaultdict
 from pathlib import Path
 
 from ..contract import build_prompt
@@ -48,19 +45,17 @@ class ReplayModel:
         if model not in models:
             raise ConfigError(f"{path} has no rows of {model!r} (it has {', '.join(models)})")
         self.contract_version = contract_version
-        self._stored: dict[str, list[Response]] = defaultdict(list)
-        for row in sorted((r for r in rows if r["model"] == model and r.get("response")), key=lambda r: r["sample"]):
-            self._stored[row["prompt_sha256"]].append(response_from_record(row["response"]))
-        self._cursors: dict[str, itertools.cycle] = {}
-        self._lock = threading.Lock()
+        self._stored: dict[tuple[str, int], Response] = {}
+        for row in rows:
+            if row["model"] == model and row.get("response"):
+                self._stored[(row["prompt_sha256"], row["sample"])] = response_from_record(row["response"])
 
-    def answer(self, prompt: str, harnessed: bool) -> Response:
+    def answer(self, prompt: str, harnessed: bool, sample: int = 0) -> Response:
+        """The response stored for this exact prompt and sample index, whatever order the calls come in."""
         from ..run.runner import prompt_sha256
 
-        key = prompt_sha256(build_prompt(prompt, harnessed, self.contract_version))
-        with self._lock:
-            if key not in self._stored:
-                return Response(text="", outcome="empty_answer", cost_usd=0.0, cost_source="local",
-                                error="replay: no stored response for this prompt")  # fmt: skip
-            cursor = self._cursors.setdefault(key, itertools.cycle(self._stored[key]))
-            return next(cursor)
+        key = (prompt_sha256(build_prompt(prompt, harnessed, self.contract_version)), sample)
+        if key not in self._stored:
+            return Response(text="", outcome="empty_answer", cost_usd=0.0, cost_source="local",
+                            error="replay: no stored response for this prompt and sample")  # fmt: skip
+        return self._stored[key]

@@ -50,7 +50,8 @@ def build_model(name: str, args: argparse.Namespace, tasks: list[dict], price=No
     resolve_api_key(base_url, key)
     check_reachable(base_url)
     return HarnessedClient(name, base_url=base_url, api_key=key, max_tokens=args.max_tokens,
-                           temperature=args.temperature, price=price, local=None if price is None else False)  # fmt: skip
+                           temperature=args.temperature, price=price, local=None if price is None else False,
+                           timeout_s=args.request_timeout, max_retries=max(0, args.retries))  # fmt: skip
 
 
 def resolve_models(args: argparse.Namespace) -> tuple[list[str], dict]:
@@ -113,6 +114,8 @@ def run_config(args: argparse.Namespace, models: list[str], tasks: list[dict], s
         "tasks_file": str(args.tasks_file) if getattr(args, "tasks_file", None) else None,
         "samples": args.samples,
         "max_tokens": args.max_tokens,
+        "request_timeout_s": getattr(args, "request_timeout", None),
+        "retries": getattr(args, "retries", None),
         "temperature": args.temperature,
         "timeout_s": args.timeout,
         "contract": {"version": contract.version, "sha256": contract.sha256},

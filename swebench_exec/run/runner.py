@@ -112,7 +112,7 @@ def run_job(job: Job, task: dict, spec: RunSpec, state: RunState) -> dict:
     if reason:
         return {**row, **_not_called_row(job, reason)}
     started = time.monotonic()
-    response = spec.models[job.model].answer(task["prompt"], job.harnessed)
+    response = spec.models[job.model].answer(task["prompt"], job.harnessed, sample=job.sample)
     state.note(job.model, response)
     model_s = time.monotonic() - started
     try:

@@ -26,6 +26,9 @@ from .capture import HeadTail, drain
 SAFE_PATH = "/usr/local/bin:/usr/bin:/bin"
 # Without bubblewrap, as root: own network and pid namespaces (when the program's init exits, all it started dies).
 UNSHARE = ("unshare", "--net", "--pid", "--fork", "--kill-child", "--mount-proc")
+# The sandbox dies with the harness even if the harness is killed in the moment before bwrap arms its own watch.
+DIE_WITH_US = ["setpriv", "--pdeathsig", "KILL", "--"]
+STARTED = "started"
 FIRST_SANDBOX_UID = 200_000  # uids needn't exist; each harness process takes a random block of its own above this
 
 
@@ -146,8 +149,19 @@ class LocalSandbox:
             if uid is not None:
                 for tree in (cwd, *map(Path, self.writable)):
                     _chown_tree(tree, uid)
-            command = self._command(list(args), cwd, uid, timeout)
-            return self._execute(command, list(args), cwd, stdin, timeout)
+            _hide_from_same_user()
+            if detect_isolation() != "bwrap":
+                return self._execute(self._command(list(args), cwd, uid, timeout), list(args), cwd, stdin, timeout)
+            status_read, status_write = os.pipe()
+            try:
+                command = self._command(list(args), cwd, uid, timeout, status_write)
+                proc = self._execute(command, list(args), cwd, stdin, timeout, status_write)
+            finally:
+                os.close(status_write) if _is_open(status_write) else None
+                status = _drain_fd(status_read)
+            if STARTED not in status:  # the program never started: the sandbox failed, not the model
+                raise SandboxError(f"bubblewrap could not set up the sandbox: {proc.stderr.strip()[-300:]}")
+            return proc
         finally:
             if uid is not None:
                 _UIDS.release(uid)
@@ -155,7 +169,9 @@ class LocalSandbox:
     def environment(self, cwd: Path) -> dict[str, str]:
         return {**_sandbox_env(cwd), **self.env}
 
-    def _command(self, args: list[str], cwd: Path, uid: int | None, timeout: float) -> list[str]:
+    def _command(
+        self, args: list[str], cwd: Path, uid: int | None, timeout: float, status_fd: int | None = None
+    ) -> list[str]:
         if args and args[0] in ("python", "python3"):
             args = [sys.executable, *args[1:]]
         limits = self.limits
@@ -176,16 +192,19 @@ class LocalSandbox:
         inner = drop_user + rlimits + args
         layer = detect_isolation()
         if layer == "bwrap":
-            return _bwrap_prefix(cwd, self.environment(cwd), self.read_only, self.writable) + ["--"] + inner
+            if status_fd is not None:  # says "started" inside the sandbox, just before the program is exec'd
+                inner = ["sh", "-c", f'printf {STARTED} > /proc/self/fd/{status_fd}; exec "$@"', "sh", *inner]
+            return DIE_WITH_US + _bwrap_prefix(cwd, self.environment(cwd), self.read_only, self.writable) + ["--"] + inner
         if layer == "unshare":
             if not all(_walkable(p) for p in _interpreter_dirs()):
                 raise SandboxError(f"the sandbox uid cannot reach {sys.executable}: install bubblewrap, or use an "
                                    "interpreter outside private directories")  # fmt: skip
-            return [*UNSHARE, "--"] + inner
+            return DIE_WITH_US + [*UNSHARE, "--"] + inner
         return inner
 
     def _execute(
-        self, command: list[str], args: list[str], cwd: Path, stdin: str | None, timeout: float
+        self, command: list[str], args: list[str], cwd: Path, stdin: str | None, timeout: float,
+        status_fd: int | None = None,
     ) -> SandboxedProcess:
         limits = self.limits
         env = self.environment(cwd)
@@ -199,6 +218,7 @@ class LocalSandbox:
                 stdout=subprocess.PIPE,
                 stderr=subprocess.PIPE,
                 start_new_session=True,
+                pass_fds=(status_fd,) if status_fd is not None else (),
             )
         except OSError as exc:
             raise SandboxError(f"could not start the sandbox: {exc}") from exc
@@ -275,6 +295,37 @@ def _bind_inside(emptied: list[str], path: str, bind: str) -> list[str]:
 
 def _walkable(path: str) -> bool:
     return all(os.stat(p).st_mode & 0o001 for p in [*map(str, Path(path).parents)])
+
+
+def _hide_from_same_user() -> None:
+    """With no layer and no uid of its own, a program runs as the user: make this process non-dumpable so it cannot
+    read the harness's /proc/<pid>/environ (API keys). Harmless elsewhere."""
+    if detect_isolation() == "none" and not _is_root():
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(4, 0, 0, 0, 0)  # PR_SET_DUMPABLE = 4
+
+
+def _is_open(fd: int) -> bool:
+    try:
+        os.fstat(fd)
+        return True
+    except OSError:
+        return False
+
+
+def _drain_fd(fd: int) -> str:
+    """What the sandbox wrote on the status pipe (every write end is closed by now, so this ends)."""
+    chunks = []
+    try:
+        os.set_blocking(fd, False)
+        while chunk := os.read(fd, 65536):
+            chunks.append(chunk)
+    except BlockingIOError:
+        pass
+    finally:
+        os.close(fd)
+    return b"".join(chunks).decode("utf-8", "replace")
 
 
 def _chown_tree(root: Path, uid: int) -> None:

@@ -13,13 +13,16 @@ Run as a process for end-to-end CLI tests; the first line printed is the base UR
     python tests/scripted_server.py --port 0 --replies replies.json
 
 `replies.json` is a list of replies, or {"replies": [...], "default": reply} where `default` answers once the list is
-used up. A reply is {"status", "headers", "body", "delay_s", "drop"} or {"chat": {chat_reply keyword arguments}}.
+used up. A reply is {"status", "headers", "body", "delay_s", "drop", "cut_after", "reset", "trickle_s"} or
+{"chat": {chat_reply keyword arguments}}.
 """
 from __future__ import annotations
 
 import argparse
 import collections
 import json
+import socket
+import struct
 import sys
 import threading
 import time
@@ -32,7 +35,13 @@ AUTO = "auto"  # usage computed from the request, so prompt-size checks see real
 
 @dataclass
 class Reply:
-    """One scripted HTTP answer. A dict or list body is sent as JSON; `drop` closes the socket without answering."""
+    """One scripted HTTP answer. A dict or list body is sent as JSON; `drop` closes the socket without answering.
+
+    Faults mid-reply: `cut_after=N` sends the status line, the headers (with the full Content-Length) and only the first
+    N bytes of the body, then closes; `reset` makes a drop or a cut an abortive close (TCP RST, "connection reset by
+    peer") instead of a clean FIN; `trickle_s` sends the body one byte at a time with that pause between bytes, so a
+    client whose timeout is per read never times out while the reply never finishes in useful time.
+    """
 
     status: int = 200
     body: Any = b""
@@ -40,6 +49,9 @@ class Reply:
     delay_s: float = 0.0
     drop: bool = False
     auto_usage: bool = False
+    cut_after: int | None = None
+    reset: bool = False
+    trickle_s: float = 0.0
 
     @classmethod
     def from_dict(cls, spec: dict) -> "Reply":
@@ -202,6 +214,8 @@ def _handler_for(server: ScriptedServer) -> type[BaseHTTPRequestHandler]:
                 time.sleep(reply.delay_s)
             if reply.drop:
                 self.close_connection = True
+                if reply.reset:
+                    self._abort()
                 return
             body = reply.body
             if reply.auto_usage and isinstance(body, dict):
@@ -217,9 +231,30 @@ def _handler_for(server: ScriptedServer) -> type[BaseHTTPRequestHandler]:
                     self.send_header(name, value)
                 self.send_header("Content-Length", str(len(payload)))
                 self.end_headers()
-                self.wfile.write(payload)
+                sent = payload if reply.cut_after is None else payload[: reply.cut_after]
+                if reply.trickle_s:
+                    self.wfile.flush()
+                    for i in range(len(sent)):
+                        self.wfile.write(sent[i : i + 1])
+                        self.wfile.flush()
+                        time.sleep(reply.trickle_s)
+                else:
+                    self.wfile.write(sent)
+                if reply.cut_after is not None:
+                    self.wfile.flush()
+                    self.close_connection = True
+                    if reply.reset:
+                        self._abort()
             except (BrokenPipeError, ConnectionResetError):
                 pass  # the client gave up first (a timeout test): nothing left to tell it
+
+        def _abort(self) -> None:
+            """Close with a TCP RST (SO_LINGER on, zero timeout): the client sees "connection reset by peer"."""
+            try:
+                self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                self.connection.close()
+            except OSError:
+                pass
 
         def log_message(self, format: str, *args: Any) -> None:
             """Quiet: tests assert on `requests`, not on stderr."""

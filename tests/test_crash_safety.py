@@ -1,0 +1,335 @@
+"""Crash safety: a replayed run in a child process is SIGKILLed (its whole process group) at a random point, then
+`--resume`d; the final results must equal an uninterrupted run's, row for row, and nothing finished may be redone.
+
+The replayed responses are a mix (reference answers, slow but right programs, a wrong program, a crash, a cut reply,
+an empty answer and an infrastructure failure), so the equality covers every kind of row, and the slow programs keep
+sandboxed processes in flight when the kill lands (any that outlive it are listed per iteration, then reaped:
+see test_a_sandbox_started_just_before_the_kill_does_not_outlive_it). Printed: "kill-resume iterations equal: N/20".
+"""
+from __future__ import annotations
+
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from scripted_server import Reply, ScriptedServer, chat_reply
+from swebench_exec.cli import main
+from swebench_exec.contract import load_contract
+from swebench_exec.models.gold import bare_reply, harnessed_reply
+from swebench_exec.models.outcomes import INFRA_OUTCOMES
+from swebench_exec.run.store import journal_path, read_journal
+from swebench_exec.tasks import PUBLIC_TASKS
+
+ITERATIONS = 20
+SEED = 20240917
+SLOW = "\n\nimport time\ntime.sleep(0.25)  # right, but slow: keeps a sandboxed process in flight\n"
+BWRAP_FLAKE = "exit 1: bwrap: "  # bubblewrap's own error in a row's executor reason: the sandbox never started
+WRONG = ("Here you go:\n\n```python\nimport json, sys\n\n\ndef main():\n    for path in sys.argv[1:]:\n"
+         "        with open(path + '.json', 'w') as fh:\n            json.dump({}, fh)\n\n\nmain()\n```\n")
+
+
+def _reference(task: dict, arm: str, extra: str = "") -> str:
+    files = {path: text + extra for path, text in task["reference"].items()}
+    return (harnessed_reply if arm == "harnessed" else bare_reply)(files, task["run"])
+
+
+def _source_reply(request_json: dict) -> Reply:
+    """What the recorded model answered, per task and arm: one row of each kind."""
+    prompt = request_json["messages"][-1]["content"]
+    task = next(t for t in PUBLIC_TASKS if prompt.endswith(t["prompt"]))
+    arm = "harnessed" if prompt.startswith(load_contract().text.rstrip()) else "bare"
+    script = task["expected_files"][0]
+    plan = {
+        ("csv_totals", "harnessed"): lambda: chat_reply(_reference(task, arm)),
+        ("csv_totals", "bare"): lambda: chat_reply(_reference(task, arm, SLOW)),
+        ("log_levels", "harnessed"): lambda: chat_reply(_reference(task, arm, SLOW)),
+        ("log_levels", "bare"): lambda: chat_reply(WRONG),
+        ("grid_path", "harnessed"): lambda: chat_reply(_reference(task, arm)[:200], finish_reason="length"),
+        ("grid_path", "bare"): lambda: chat_reply(_reference(task, arm, SLOW)),
+        ("async_jobs", "harnessed"): lambda: chat_reply(f"FILE: {script}\n```python\nraise SystemExit(1)\n```\n"),
+        ("async_jobs", "bare"): lambda: chat_reply(""),
+        ("lru_replay", "harnessed"): lambda: Reply(status=400, body={"error": {"message": "prompt rejected"}}),
+        ("lru_replay", "bare"): lambda: chat_reply(_reference(task, arm, SLOW)),
+    }
+    return plan[(task["id"], arm)]()
+
+
+def _row_view(row: dict) -> tuple:
+    """What must be equal between runs: everything but timings, latency and the sandbox's own records."""
+    fmt, ex = row.get("format") or {}, row.get("executor") or {}
+    return (row["outcome"], row["prompt_sha256"], (row.get("response") or {}).get("text"),
+            fmt.get("score"), ex.get("score"), ex.get("status"), ex.get("reason"))  # fmt: skip
+
+
+def _rows(out: Path) -> dict:
+    document = json.loads(out.read_text())
+    keys = [(r["model"], r["task_id"], r["arm"], r["sample"]) for r in document["rows"]]
+    assert len(keys) == len(set(keys)), "a row appears twice"
+    return {key: _row_view(r) for key, r in zip(keys, document["rows"])}
+
+
+def _command(source: Path, out: Path, *extra: str) -> list[str]:
+    return ["demo", "--model", f"replay:{source}", "--out", str(out), "--concurrency", "3", "--workers", "2",
+            "--quiet", *extra]  # fmt: skip
+
+
+def _descendants(pid: int) -> set[int]:
+    """Every live process below `pid` (by parent pid), whatever session it started."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            children.setdefault(ppid, []).append(int(entry.name))
+    found, todo = set(), [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            if child not in found:
+                found.add(child)
+                todo.append(child)
+    return found
+
+
+def _cmdline(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")[:300]
+    except OSError:
+        return "?"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+def _reap(pids: set[int], grace_s: float = 5.0) -> list[str]:
+    """Processes of `pids` still running after the kill (they are ours: the killed run started them); they are given
+    `grace_s` to end on their own (the programs here are short), then killed."""
+    time.sleep(0.2)
+    orphans = [f"{pid} {_cmdline(pid)[:80]}" for pid in pids if _alive(pid)]
+    deadline = time.monotonic() + grace_s
+    while time.monotonic() < deadline and any(_alive(pid) for pid in pids):
+        time.sleep(0.05)
+    for pid in pids:
+        if _alive(pid):
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+    return orphans
+
+
+@pytest.fixture(scope="module")
+def source(tmp_path_factory) -> Path:
+    """A results file recorded from the scripted server: the responses every replay serves."""
+    path = tmp_path_factory.mktemp("crash") / "source.json"
+    with ScriptedServer(reply_for=_source_reply) as server:
+        main(["demo", "--model", "recorded", "--base-url", server.url, "--out", str(path), "--quiet"])
+    rows = json.loads(path.read_text())["rows"]
+    assert len(rows) == 10 and {r["outcome"] for r in rows} >= {"ok", "truncated", "empty_answer", "provider_error"}
+    return path
+
+
+@pytest.fixture(scope="module")
+def uninterrupted(source, tmp_path_factory) -> dict:
+    for attempt in range(3):  # a reference hit by the sandbox-setup flake (see BWRAP_FLAKE) is made again
+        out = tmp_path_factory.mktemp("whole") / "whole.json"
+        done = subprocess.run([sys.executable, "-m", "swebench_exec.cli", *_command(source, out)], capture_output=True)
+        assert done.returncode == 0, done.stderr.decode()
+        rows = _rows(out)
+        if not any(BWRAP_FLAKE in str(view[6]) for view in rows.values()):
+            break
+    statuses = {view[5] for view in rows.values()}
+    assert {"pass", "wrong_output", "crashed", "no_code", None} <= statuses
+    return rows
+
+
+def test_sigkill_at_random_points_then_resume_equals_an_uninterrupted_run(source, uninterrupted, tmp_path, capsys):
+    rng = random.Random(SEED)
+    # journal rows to wait for before the kill: 0 = right after the start (before the first row, often before the
+    # imports are done), 10 = every row journaled (the results file may or may not be written), else mid-way
+    plan = [0, 0, 10, 10] + [rng.randint(1, 9) for _ in range(ITERATIONS - 4)]
+    rng.shuffle(plan)
+    equal, flaked, log, started = 0, 0, [], time.monotonic()
+    for i, wait_rows in enumerate(plan):
+        out = tmp_path / f"run{i}" / "r.json"
+        out.parent.mkdir()
+        journal = journal_path(out)
+        env = {**os.environ, "TMPDIR": str(out.parent)}  # the sandboxes' temp dirs, to count what a kill leaves
+        child = subprocess.Popen([sys.executable, "-m", "swebench_exec.cli", *_command(source, out)], env=env,
+                                 start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+        deadline = time.monotonic() + 30
+        if wait_rows == 0:
+            time.sleep(rng.uniform(0.0, 0.4))
+        else:
+            while time.monotonic() < deadline and child.poll() is None:
+                if journal.exists() and journal.read_text().count("\n") >= wait_rows:
+                    break
+                time.sleep(0.005)
+            time.sleep(rng.uniform(0.0, 0.05))
+        below = _descendants(child.pid)
+        finished_first = child.poll() is not None
+        try:
+            os.killpg(child.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        child.wait()
+        survived = read_journal(journal)
+        finished = {(r["model"], r["task_id"], r["arm"], r["sample"]) for r in survived
+                    if r["outcome"] not in INFRA_OUTCOMES}  # fmt: skip
+        lines_before = journal.read_text().count("\n") if journal.exists() else 0
+        orphans = _reap(below)  # see test_a_sandbox_started_just_before_the_kill_does_not_outlive_it
+
+        assert main(_command(source, out, "--resume")) == 0
+        rows = _rows(out)
+        appended = journal.read_text().count("\n") - lines_before
+        assert appended == len(rows) - len(finished), f"iteration {i}: a finished row was run again"
+        same = rows == uninterrupted
+        equal += same
+        diff = {k: (rows.get(k), uninterrupted.get(k)) for k in set(rows) | set(uninterrupted)
+                if rows.get(k) != uninterrupted.get(k)}  # fmt: skip
+        if diff and all(BWRAP_FLAKE in str(mine[6]) for mine, _ in diff.values() if mine):
+            flaked += 1  # not the resume: bwrap failed to set up a sandbox, and that was scored as a crash
+        temp_left = len(list(out.parent.glob("bbe-task-*")))
+        log.append(f"{i:2d} kill after {len(survived):2d}/10 journaled rows"
+                   f"{' (had finished)' if finished_first else ''}: {'equal' if same else 'DIFFERENT'}; "
+                   f"{len(orphans)} sandbox(es) ran on after the kill, {temp_left} sandbox temp dir(s) left")  # fmt: skip
+        if not same:
+            log.append(f"   differs: {diff}")
+    with capsys.disabled():
+        print(f"\nkill-resume iterations equal: {equal}/{ITERATIONS} ({time.monotonic() - started:.0f}s)"
+              + (f"; {flaked} differ only by a bwrap setup failure scored as a model crash (product bug, see "
+                 "test_a_sandbox_that_fails_to_start_is_not_a_model_crash)" if flaked else ""))  # fmt: skip
+    print("\n".join(log))
+    assert equal + flaked == ITERATIONS, "\n".join(log)
+    journaled = [int(line.split("after")[1].split("/")[0]) for line in log if "kill after" in line]
+    assert min(journaled) == 0 and max(journaled) >= 9, f"the kills did not cover the run: {journaled}"
+
+
+def test_a_line_torn_by_the_crash_does_not_swallow_the_next_row(source, uninterrupted, tmp_path):
+    """A kill during the write of a (multi-KB) row leaves a torn last line: the resumed run must start its first row on
+    a line of its own, or that row is glued to the torn one, unreadable, and paid for again after the next crash."""
+    out = tmp_path / "r.json"
+    assert main(_command(source, out)) == 0
+    journal = journal_path(out)
+    lines = journal.read_text().splitlines(keepends=True)
+    journal.write_text("".join(lines[:4]) + lines[4][: len(lines[4]) // 2])  # killed while writing the 5th row
+    out.unlink()
+    assert main(_command(source, out, "--resume")) == 0
+    assert _rows(out) == uninterrupted  # the results file is right ...
+    keys = {(r["model"], r["task_id"], r["arm"], r["sample"]) for r in read_journal(journal)}
+    assert len(keys) == 10, f"... but the journal holds {len(keys)} of the 10 rows"
+
+
+def test_replay_of_several_samples_survives_a_resume(tmp_path):
+    answers = iter(range(1000))
+
+    def alternate(request_json: dict) -> Reply:  # sample 0 right, sample 1 wrong, per task and arm, in call order
+        n = next(answers)
+        prompt = request_json["messages"][-1]["content"]
+        task = next(t for t in PUBLIC_TASKS if prompt.endswith(t["prompt"]))
+        arm = "harnessed" if prompt.startswith(load_contract().text.rstrip()) else "bare"
+        return chat_reply(_reference(task, arm) if n % 4 < 2 else "```python\nprint('wrong')\n```")
+
+    source = tmp_path / "source.json"
+    with ScriptedServer(reply_for=alternate) as server:
+        assert main(["demo", "--model", "recorded", "--base-url", server.url, "--tasks", "csv_totals", "--samples",
+                     "2", "--concurrency", "1", "--out", str(source), "--quiet"]) == 0  # fmt: skip
+    recorded = {(r["arm"], r["sample"]): r["executor"]["score"] for r in json.loads(source.read_text())["rows"]}
+    assert recorded == {("harnessed", 0): 3, ("bare", 0): 3, ("harnessed", 1): 0, ("bare", 1): 0}
+    out = tmp_path / "replayed.json"
+    command = ["demo", "--model", f"replay:{source}", "--tasks", "csv_totals", "--samples", "2", "--concurrency", "1",
+               "--out", str(out), "--quiet"]  # fmt: skip
+    assert main(command) == 0
+    journal = journal_path(out)
+    lines = journal.read_text().splitlines(keepends=True)
+    journal.write_text("".join(lines[:2]))  # killed after the sample-0 rows
+    out.unlink()
+    assert main([*command, "--resume"]) == 0
+    replayed = {(r["arm"], r["sample"]): r["executor"]["score"] for r in json.loads(out.read_text())["rows"]}
+    assert replayed == recorded
+
+
+SANDBOXED_SLEEPER = r"""
+import tempfile
+from pathlib import Path
+from swebench_exec.sandbox.base import Limits
+from swebench_exec.sandbox.local import LocalSandbox, detect_isolation
+
+print(detect_isolation(), flush=True)
+LocalSandbox(Limits(timeout_s=30)).run(["python", "-c", "import time; time.sleep(25)  # MARK"],
+                                       cwd=Path(tempfile.mkdtemp(prefix="bbe-race-")))
+"""
+
+
+def _sleepers() -> set[int]:
+    """Live bwrap processes running SANDBOXED_SLEEPER's program (they may have been reparented to init)."""
+    found = set()
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                command = (entry / "cmdline").read_bytes()
+            except OSError:
+                continue
+            if command.startswith(b"bwrap\0") and b"# MARK" in command:
+                found.add(int(entry.name))
+    return found
+
+
+@pytest.mark.xfail(strict=False, reason=(
+    "known race, much rarer since bwrap runs under `setpriv --pdeathsig KILL` (from 4-17 survivors in 10-20 attempts "
+    "to about 1 in 20): a harness SIGKILLed while bwrap is still setting up can leave that bwrap behind; the fix is a "
+    "sweep of orphaned sandboxes at start-up (open on issue 5)"))
+def test_a_sandbox_started_just_before_the_kill_does_not_outlive_it(tmp_path):
+    import shutil
+
+    if not shutil.which("bwrap"):
+        pytest.skip("bubblewrap not installed: the race is in its --die-with-parent")
+    rng = random.Random(SEED)
+    survivors = []
+    for attempt in range(25):  # stops at the first survivor: one is enough
+        child = subprocess.Popen([sys.executable, "-c", SANDBOXED_SLEEPER], stdout=subprocess.PIPE, text=True,
+                                 start_new_session=True, env={**os.environ, "TMPDIR": str(tmp_path)})  # fmt: skip
+        if child.stdout.readline().strip() != "bwrap":
+            os.killpg(child.pid, signal.SIGKILL)
+            child.wait()
+            pytest.skip("bubblewrap is not the active layer here")
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and not _sleepers():
+            pass  # a busy loop: the window is a few milliseconds after bwrap starts
+        time.sleep(rng.uniform(0.0, 0.002))  # the sandbox is starting: kill the run now
+        os.killpg(child.pid, signal.SIGKILL)
+        child.wait()
+        orphans = _reap(_sleepers(), grace_s=0.3)
+        if orphans:
+            survivors.append(f"attempt {attempt}: {orphans}")
+            break
+    assert not survivors, f"a sandbox outlived the killed run: {survivors}"
+
+
+def test_a_sandbox_that_fails_to_start_is_not_a_model_crash(tmp_path):
+    import shutil
+
+    from swebench_exec.sandbox.local import LocalSandbox, detect_isolation
+    from swebench_exec.scoring import executor_score
+
+    if not shutil.which("bwrap") or detect_isolation() != "bwrap":
+        pytest.skip("bubblewrap is not the active layer here")
+    task = next(t for t in PUBLIC_TASKS if t["id"] == "csv_totals")
+    # a deterministic way to make bwrap fail while setting up: a bind source that is not there
+    sandbox = LocalSandbox(read_only=[tmp_path / "vanished-mount"])
+    result = executor_score(_reference(task, "harnessed"), task=task, sandbox=sandbox)
+    assert "bwrap: " in result.reason  # the program never ran: bubblewrap failed ...
+    assert (result.status, result.score) == ("sandbox_error", None), (result.status, result.score, result.reason)

@@ -7,6 +7,7 @@ may already hold other changes (the model's files), so a failed apply must chang
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import tempfile
 from contextlib import contextmanager
@@ -138,3 +139,23 @@ def post_patch_contents(repo_dir: Path, diff: str) -> dict[str, str]:
             .decode("utf-8")
             for rel in files.modified + files.created
         }
+
+
+_FILE_SECTION = re.compile(r"^diff --git a/(\S+) b/(\S+)$", re.MULTILINE)
+
+
+def drop_files(diff: str, unwanted) -> tuple[str, list[str]]:
+    """`diff` without the file sections whose path `unwanted(path)` is true, and the paths dropped (a git diff is a
+    sequence of `diff --git` sections, one per file)."""
+    starts = [m.start() for m in _FILE_SECTION.finditer(diff)]
+    if not starts:
+        return diff, []
+    kept, dropped = [diff[: starts[0]]], []
+    for start, end in zip(starts, starts[1:] + [len(diff)]):
+        section = diff[start:end]
+        paths = _FILE_SECTION.match(section).groups()
+        if any(unwanted(p) for p in paths):
+            dropped.append(paths[1])
+        else:
+            kept.append(section)
+    return "".join(kept), dropped

@@ -16,11 +16,11 @@ from typing import Protocol
 from ..sandbox.base import Limits, SandboxError
 from ..scoring.executor import ExecResult
 from .dataset import Instance
-from .diffs import PatchError, apply_patch
+from .diffs import PatchError, apply_patch, drop_files
 from .environment import EnvBuilder, EnvError
 from .eval_script import discarded_test_edits, eval_script, extract_test_log
 from .grading import grade
-from .repos import RepoCache, reset_clean
+from .repos import RepoCache, mark_tainted, reset_clean
 from .spec import EvalSpec, eval_spec
 
 DEFAULT_TIMEOUT_S = 1800.0
@@ -87,6 +87,7 @@ class LocalSweSandbox:
             writable=[_worktree_admin_dir(worktree)],
         )
         setup_s = time.monotonic() - started
+        mark_tainted(worktree)  # from here on the tree holds whatever the code under test made of it
         proc = sandbox.run(["bash", "-c", "exec 2>&1; exec bash -s"], worktree, stdin=script)
         return ScriptRun(proc.stdout, proc.returncode, proc.timed_out, proc.duration_s, setup_s=setup_s)
 
@@ -134,11 +135,22 @@ class DockerSweSandbox:
         return ScriptRun(run.log, run.exit_code, run.timed_out, run.duration_s, run.infra_error)
 
 
+TEST_INFRASTRUCTURE = ("conftest.py", "pytest.ini", "sitecustomize.py", "usercustomize.py")
+
+
+def is_test_infrastructure(path: str) -> bool:
+    """Files that decide how tests run rather than what the code does: a model's edits to them are never evaluated
+    (stricter than the official harness, which would apply them: a conftest.py can mark every test passed)."""
+    name = path.rsplit("/", 1)[-1]
+    return name in TEST_INFRASTRUCTURE or name.endswith(".pth")
+
+
 def evaluate_patch(instance: Instance, model_patch: str, sandbox: SweSandbox, worktree: Path) -> ExecResult:
     """Run and grade one patch. Environment and sandbox failures are infrastructure (score None), never the model's."""
     spec = eval_spec(instance)
     started = time.monotonic()
     discarded = discarded_test_edits(model_patch, spec)
+    model_patch, infrastructure = drop_files(model_patch, is_test_infrastructure)
     try:
         run = sandbox.run_eval(instance, spec, model_patch, worktree)
     except EnvError as exc:
@@ -148,7 +160,7 @@ def evaluate_patch(instance: Instance, model_patch: str, sandbox: SweSandbox, wo
     except PatchError as exc:  # the recorded patch always applies to a clean base; failing here is ours
         return ExecResult(None, f"recorded patch did not re-apply: {exc}", "harness_error", max_score=1)
     process = {"exit_code": run.exit_code, "timed_out": run.timed_out, "test_s": round(run.duration_s, 2),
-               "setup_s": round(run.setup_s, 2), "sandbox": sandbox.name, "discarded_test_edits": discarded}  # fmt: skip
+               "setup_s": round(run.setup_s, 2), "sandbox": sandbox.name, "discarded_test_edits": discarded + infrastructure}  # fmt: skip
     if run.infra_error:
         return ExecResult(None, f"sandbox failed: {run.infra_error}", "sandbox_error", max_score=1, process=process)
     if MODEL_PATCH_FAIL in run.log:

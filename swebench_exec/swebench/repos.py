@@ -163,11 +163,30 @@ class WorktreePool:
         try:
             yield path
         finally:
-            with self._guard:
-                self._free[instance.instance_id].append(path)
+            if path in TAINTED:  # code ran in it: host git must never run there again (a rewritten .git, hooks...)
+                TAINTED.discard(path)
+                _discard_tree(path, self.repos.mirror(instance.repo))
+            else:
+                with self._guard:
+                    self._free[instance.instance_id].append(path)
 
     def close(self) -> None:
         self._stack.close()
+
+
+TAINTED: set[Path] = set()  # worktrees in which sandboxed code has run (see WorktreePool.checkout)
+
+
+def mark_tainted(path: Path) -> None:
+    TAINTED.add(path)
+
+
+def _discard_tree(path: Path, git_dir: Path) -> None:
+    """Delete without asking git about the tree itself, then let the mirror forget it (`prune` reads only paths)."""
+    from ..sandbox.base import remove_tree
+
+    remove_tree(path)
+    subprocess.run(["git", "--git-dir", str(git_dir), "worktree", "prune"], capture_output=True)
 
 
 def reset_clean(path: Path, commit: str) -> bool:

@@ -69,7 +69,8 @@ def remove_tree(path: Path) -> None:
     def writable_then_retry(function, name, _exc) -> None:
         try:
             os.chmod(os.path.dirname(name), stat.S_IRWXU)
-            os.chmod(name, stat.S_IRWXU)
+            if not os.path.islink(name):  # chmod follows links: never touch what a link left behind points at
+                os.chmod(name, stat.S_IRWXU)
             function(name)
         except OSError:
             pass

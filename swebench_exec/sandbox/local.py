@@ -29,6 +29,7 @@ UNSHARE = ("unshare", "--net", "--pid", "--fork", "--kill-child", "--mount-proc"
 # The sandbox dies with the harness even if the harness is killed in the moment before bwrap arms its own watch.
 DIE_WITH_US = ["setpriv", "--pdeathsig", "KILL", "--"]
 STARTED = "started"
+SCRATCH_BYTES = 64 * 1024 * 1024  # each private tmpfs (/tmp, /var/tmp, /dev/shm, ...)
 FIRST_SANDBOX_UID = 200_000  # uids needn't exist; each harness process takes a random block of its own above this
 
 
@@ -264,8 +265,10 @@ def _bwrap_prefix(cwd: Path, env: dict[str, str], read_only: list[str], writable
         "--die-with-parent", "--new-session", "--clearenv",
     ]  # fmt: skip
     emptied = sorted({"/tmp", "/var/tmp", "/run", *_hidden_dirs()})
-    for hidden in emptied:
-        prefix += ["--tmpfs", hidden]
+    scratch = ("/tmp", "/var/tmp", "/dev/shm")  # writable by the program, like a real machine's
+    for hidden in ["/dev/shm", *emptied]:  # RAM-backed: sized, or a program could fill memory outside its limits
+        perms = ["--perms", "1777"] if hidden in scratch else []
+        prefix += perms + ["--size", str(SCRATCH_BYTES), "--tmpfs", hidden]
     for needed in sorted(_interpreter_dirs() | set(read_only)):
         prefix += _bind_inside(emptied, needed, "--ro-bind")
     for answers in _package_dirs():

@@ -1,0 +1,3 @@
+"""Spins on one CPU forever. Contained: killed at the wall-clock timeout, nothing left running."""
+while True:
+    pass

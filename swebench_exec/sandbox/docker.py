@@ -406,6 +406,26 @@ def _safe_relative(name: str, top: str) -> str | None:
     return rel
 
 
+def _copy_member(tar, member, root: Path, rel: str, copied_in: dict[str, str], seen_files: set[str],
+                 notes: list[str]) -> None:  # fmt: skip
+    target = root / rel
+    if not _inside_without_links(root, target.parent):
+        notes.append(f"{rel}: not copied back (its folder is a link or outside the sandbox)")
+        return
+    if member.isdir():
+        if not target.exists() and not target.is_symlink():
+            target.mkdir(parents=True, exist_ok=True)
+        return
+    if not member.isreg():
+        return
+    seen_files.add(rel)
+    handle = tar.extractfile(member)
+    data = handle.read() if handle else b""
+    if copied_in.get(rel) == hashlib.sha256(data).hexdigest() and target.is_file() and not target.is_symlink():
+        return
+    _write_file(target, data, member.mode)
+
+
 def _copy_back(spool, root: Path, copied_in: dict[str, str]) -> list[str]:
     """Mirror the sandbox's regular files into `root`: write new or changed ones, delete copied-in ones that are gone.
 
@@ -425,22 +445,10 @@ def _copy_back(spool, root: Path, copied_in: dict[str, str]) -> list[str]:
             rel = _safe_relative(member.name, top)
             if rel is None:
                 continue
-            target = root / rel
-            if not _inside_without_links(root, target.parent):
-                notes.append(f"{rel}: not copied back (its folder is a link or outside the sandbox)")
-                continue
-            if member.isdir():
-                if not target.exists() and not target.is_symlink():
-                    target.mkdir(parents=True, exist_ok=True)
-                continue
-            if not member.isreg():
-                continue
-            seen_files.add(rel)
-            handle = tar.extractfile(member)
-            data = handle.read() if handle else b""
-            if copied_in.get(rel) == hashlib.sha256(data).hexdigest() and target.is_file() and not target.is_symlink():
-                continue
-            _write_file(target, data, member.mode)
+            try:
+                _copy_member(tar, member, root, rel, copied_in, seen_files, notes)
+            except (OSError, RecursionError) as exc:  # e.g. a path deeper than PATH_MAX: the program's doing
+                notes.append(f"{rel[:120]}…: not copied back ({type(exc).__name__}: {getattr(exc, 'strerror', '')})")
     for rel in copied_in if complete else ():
         if rel not in seen_files:
             target = root / rel

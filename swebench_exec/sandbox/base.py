@@ -61,6 +61,20 @@ class SandboxedProcess(subprocess.CompletedProcess):
         }
 
 
+def program_env(home: str, path: str) -> dict[str, str]:
+    """The whole environment a sandboxed program gets, in every provider: no secrets, UTF-8, HOME inside the box."""
+    return {
+        "PATH": path,
+        "HOME": home,
+        "TMPDIR": "/tmp",
+        "LANG": "C.UTF-8",
+        "LC_ALL": "C.UTF-8",
+        "PYTHONIOENCODING": "utf-8",
+        "PYTHONDONTWRITEBYTECODE": "1",
+        "PYTHONUNBUFFERED": "1",
+    }
+
+
 def remove_tree(path: Path) -> None:
     """Remove a sandbox dir whatever the program did to it (chmod 0, 3,000 nested dirs, files it cannot own)."""
     import shutil

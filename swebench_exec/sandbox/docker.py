@@ -38,7 +38,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Callable, Mapping, Sequence
 
-from .base import Limits, SandboxedProcess, SandboxError
+from .base import Limits, SandboxedProcess, SandboxError, program_env
 from .capture import HeadTail
 
 log = logging.getLogger(__name__)
@@ -624,16 +624,7 @@ def map_arguments(args: Sequence[str], cwd: Path) -> list[str]:
 
 
 def _sandbox_env() -> dict[str, str]:
-    return {
-        "PATH": SAFE_PATH,
-        "HOME": SANDBOX_DIR,
-        "TMPDIR": "/tmp",
-        "LANG": "C.UTF-8",
-        "LC_ALL": "C.UTF-8",
-        "PYTHONIOENCODING": "utf-8",
-        "PYTHONDONTWRITEBYTECODE": "1",
-        "PYTHONUNBUFFERED": "1",
-    }
+    return program_env(home=SANDBOX_DIR, path=SAFE_PATH)
 
 
 def _host_config(

@@ -20,7 +20,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Sequence
 
-from .base import Limits, SandboxedProcess, SandboxError
+from .base import Limits, SandboxedProcess, SandboxError, program_env
 from .capture import HeadTail, drain
 
 SAFE_PATH = "/usr/local/bin:/usr/bin:/bin"
@@ -98,16 +98,7 @@ def _hidden_dirs() -> list[str]:
 
 
 def _sandbox_env(cwd: Path) -> dict[str, str]:
-    return {
-        "PATH": f"{Path(sys.executable).parent}:{SAFE_PATH}",
-        "HOME": str(cwd),
-        "TMPDIR": "/tmp",
-        "LANG": "C.UTF-8",
-        "LC_ALL": "C.UTF-8",
-        "PYTHONIOENCODING": "utf-8",
-        "PYTHONDONTWRITEBYTECODE": "1",
-        "PYTHONUNBUFFERED": "1",
-    }
+    return program_env(home=str(cwd), path=f"{Path(sys.executable).parent}:{SAFE_PATH}")
 
 
 class LocalSandbox:

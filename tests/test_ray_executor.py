@@ -75,7 +75,7 @@ class FlawedModel:
     def __init__(self, tasks):
         self._tasks = {t["prompt"]: t for t in tasks}
 
-    def answer(self, prompt, harnessed):
+    def answer(self, prompt, harnessed, sample=0):
         task = self._tasks[prompt]
         if harnessed:
             text = harnessed_reply(task["reference"], task["run"])

@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import hashlib
 import io
-import os
 import subprocess
-import sys
 import tarfile
 from pathlib import Path
 from typing import Mapping
 
 import pytest
+
+from conftest import unavailable
 
 from swebench_exec.sandbox.docker import DEFAULT_IMAGE, docker_available, image_exists
 
@@ -27,11 +27,7 @@ REQUIRE_ENV = "BENCH_REQUIRE_DOCKER"
 
 
 def _unavailable(reason: str) -> None:
-    message = f"docker tests not run: {reason}"
-    print(f"\n[docker_support] {message}", file=sys.stderr, flush=True)
-    if os.environ.get(REQUIRE_ENV) == "1":
-        pytest.fail(f"{message} ({REQUIRE_ENV}=1)", pytrace=False)
-    pytest.skip(message)
+    unavailable("docker", reason, REQUIRE_ENV)
 
 
 def _run_script(name: str, *args: str, timeout: float) -> subprocess.CompletedProcess:

@@ -14,6 +14,8 @@ import time
 
 import pytest
 
+from conftest import unavailable
+
 from swebench_exec.models.base import Response
 from swebench_exec.models.endpoints import ConfigError
 from swebench_exec.models.gold import GoldModel, bare_reply, harnessed_reply
@@ -33,11 +35,7 @@ def _require_ray():
     try:
         import ray
     except ImportError as exc:
-        message = f"ray tests not run: ray cannot be imported ({exc}): {ray_executor.INSTALL_HINT}"
-        print(f"\n[test_ray_executor] {message}", file=sys.stderr, flush=True)
-        if os.environ.get(REQUIRE_ENV) == "1":
-            pytest.fail(f"{message} ({REQUIRE_ENV}=1)", pytrace=False)
-        pytest.skip(message)
+        unavailable("ray", f"ray cannot be imported ({exc}): {ray_executor.INSTALL_HINT}", REQUIRE_ENV)
     return ray
 
 

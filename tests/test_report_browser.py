@@ -16,17 +16,17 @@ import base64
 import copy
 import io
 import json
-import os
 import shutil
 import socket
 import subprocess
-import sys
 import time
 import urllib.error
 import urllib.request
 from pathlib import Path
 
 import pytest
+
+from conftest import unavailable
 
 from swebench_exec.report.build import run_report
 from test_report import HOSTILE, make_gold_results
@@ -39,11 +39,7 @@ TIMEOUT_S = 90
 
 
 def _unavailable(reason: str) -> None:
-    message = f"browser tests not run: {reason}"
-    print(f"\n[test_report_browser] {message}", file=sys.stderr, flush=True)
-    if os.environ.get(REQUIRE_ENV) == "1":
-        pytest.fail(f"{message} ({REQUIRE_ENV}=1)", pytrace=False)
-    pytest.skip(message)
+    unavailable("browser", reason, REQUIRE_ENV)
 
 
 def _which(*names: str) -> str | None:

@@ -150,7 +150,7 @@ def start_run(args: argparse.Namespace, out: Path, names: list[str], tasks: list
               config_extra: dict) -> FinishedRun:  # fmt: skip
     """Shared by both tiers: journal next to `out` (see output_path), resume, progress bar; returns when every job
     has a row. No row is held in memory: the journal is the run's storage."""
-    from .runner import all_jobs
+    from .runner import all_jobs, result_order
 
     journal_file = journal_path(out)
     if not args.resume and journal_file.exists():
@@ -165,7 +165,7 @@ def start_run(args: argparse.Namespace, out: Path, names: list[str], tasks: list
     config["finished_at"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
     config["stopped"] = state.stopped
     latest = latest_rows(journal_file)
-    order = sorted((job.key for job in all_jobs(spec) if job.key in latest), key=lambda k: (k[0], k[1], k[3], k[2]))
+    order = sorted((job.key for job in all_jobs(spec) if job.key in latest), key=result_order)
     return FinishedRun(out, config, journal_file, [latest[key][0] for key in order], state.stopped)
 
 

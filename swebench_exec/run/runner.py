@@ -136,6 +136,12 @@ def row_key(row: dict) -> tuple[str, str, str, int]:
     return (row["model"], row["task_id"], row["arm"], row["sample"])
 
 
+def result_order(key: tuple[str, str, str, int]) -> tuple:
+    """How rows are laid out in a results file: by model, task and sample, the two arms of a unit side by side."""
+    model, task_id, arm, sample = key
+    return (model, task_id, sample, arm)
+
+
 def is_finished(row: dict) -> bool:
     """A row that needs no re-run: the model answered and the harness scored it (or the model failed on its own)."""
     executor = row.get("executor") or {}
@@ -196,4 +202,4 @@ def run(
             on_row(row)
 
     state = run_streaming(spec, journal, {row_key(r) for r in kept}, collect)
-    return sorted(kept + rows, key=lambda r: (r["model"], r["task_id"], r["sample"], r["arm"])), state
+    return sorted(kept + rows, key=lambda r: result_order(row_key(r))), state

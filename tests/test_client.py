@@ -294,6 +294,37 @@ def test_timeout_is_transport_error(server, caplog):
     assert "no reply within 0.2s" in response.error
 
 
+def test_trickled_body_ends_at_the_whole_call_deadline(server, caplog):
+    """Every byte comes well within the per-read timeout, the whole body (~5 s) never within timeout_s."""
+    server.enqueue(*[Reply(body=chat_reply("x" * 200).body, trickle_s=0.02)] * 2)
+    start = time.monotonic()
+    response = make_client(server, timeout_s=0.5, max_retries=1).complete("task")
+    assert (response.outcome, response.attempts) == ("transport_error", 2)
+    assert "no complete reply within 0.5s" in response.error and "gave up after 2 attempts" in response.error
+    assert response.latency_s < 0.5 + 0.3
+    assert time.monotonic() - start < 2 * (0.5 + 0.3)  # both attempts held to the deadline, the backoff is 10 ms
+    assert_secret_free(response, caplog)
+
+
+def test_slow_but_steady_body_within_the_deadline_is_ok(server, caplog):
+    server.enqueue(Reply(body=chat_reply("hi").body, trickle_s=0.001))
+    response = make_client(server, timeout_s=5).complete("task")
+    assert (response.outcome, response.text, response.attempts) == ("ok", "hi", 1)
+
+
+@pytest.mark.parametrize("status", [301, 307])
+def test_redirect_is_config_error_not_followed(server, caplog, status):
+    with ScriptedServer() as elsewhere:
+        target = f"{elsewhere.url}/chat/completions"
+        server.enqueue(Reply(status=status, headers={"Location": target}), chat_reply("never sent"))
+        response = make_client(server).complete("task")
+        assert (response.outcome, response.attempts) == ("config_error", 1)
+        assert not elsewhere.requests  # neither the prompt nor the key went anywhere else
+    assert response.error == (f"{server.url} redirected the request (HTTP {status}) to {target}, which was not "
+                              "followed: check --base-url")  # fmt: skip
+    assert_secret_free(response, caplog)
+
+
 def test_dropped_connection_then_success(server, caplog):
     server.enqueue(Reply(drop=True), chat_reply("back"))
     response = make_client(server).complete("task")

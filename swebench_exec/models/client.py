@@ -2,6 +2,7 @@
 
 The SDK's own retries are off (`max_retries=0`) and the reply is read raw, because the SDK's retry loop and parser hide
 exactly what a benchmark must record: how many attempts a call took, why it failed, and what the server really sent.
+Redirects are not followed: a redirected endpoint is a wrong `--base-url`, and following it silently hides that.
 """
 from __future__ import annotations
 
@@ -58,7 +59,14 @@ class HarnessedClient:
         self.local = is_loopback(self.base_url) if local is None else local
         # Without usage.include OpenRouter does not report the cost it charged.
         self._extra_body = {"usage": {"include": True}} if is_openrouter(self.base_url) else None
-        self._client = openai.OpenAI(base_url=self.base_url, api_key=self._api_key, max_retries=0, timeout=timeout_s)
+        # timeout_s is httpx's limit for connecting and for each read; _read_body adds the deadline for the whole reply.
+        self._client = openai.OpenAI(
+            base_url=self.base_url,
+            api_key=self._api_key,
+            max_retries=0,
+            timeout=timeout_s,
+            http_client=openai.DefaultHttpxClient(follow_redirects=False),
+        )
 
     def complete(self, prompt: str, harnessed: bool = True, sample: int = 0) -> Response:
         """Answer a task prompt, wrapped with the execution contract when `harnessed`. Never raises for server trouble:
@@ -77,28 +85,59 @@ class HarnessedClient:
     answer = complete  # the `Model` protocol's name for the same call
 
     def _attempt(self, sent: str) -> tuple[Classified, float]:
-        """One HTTP exchange and its verdict, with how long it took."""
+        """One HTTP exchange and its verdict, with how long it took. The reply is streamed so that `_read_body` can
+        hold the whole exchange to `timeout_s`."""
         import openai
 
         start = time.monotonic()
+
+        def failed(detail: str) -> tuple[Classified, float]:
+            return transport_failure(self.base_url, detail), time.monotonic() - start
+
         try:
-            reply = self._client.chat.completions.with_raw_response.create(
+            with self._client.chat.completions.with_streaming_response.create(
                 model=self.name,
                 messages=[{"role": "user", "content": sent}],
                 max_tokens=self.max_tokens,
                 temperature=self.temperature,
                 extra_body=self._extra_body,
-            )
-            status, headers, body = reply.status_code, reply.headers, reply.text
-        except openai.APIStatusError as exc:  # 4xx/5xx: still a reply to classify
+            ) as reply:
+                status, headers = reply.status_code, reply.headers
+                body = self._read_body(reply, deadline=start + self.timeout_s)
+            if body is None:
+                return failed(f"no complete reply within {self.timeout_s}s")
+        except openai.APIStatusError as exc:  # 3xx/4xx/5xx: still a reply to classify
             status, headers, body = exc.status_code, exc.response.headers, exc.response.text
         except openai.APITimeoutError:
-            return transport_failure(self.base_url, f"no reply within {self.timeout_s}s"), time.monotonic() - start
+            return failed(f"no reply within {self.timeout_s}s")
         except openai.APIConnectionError as exc:
             cause = exc.__cause__ or exc
-            return transport_failure(self.base_url, f"{type(cause).__name__}: {cause}"), time.monotonic() - start
+            return failed(f"{type(cause).__name__}: {cause}")
+        except Exception as exc:
+            # The body is pulled outside the SDK, so httpx's own errors (reset, cut short, stalled) arrive unwrapped,
+            # from httpx or httpx2 depending on the SDK's version.
+            if not type(exc).__module__.startswith("httpx"):
+                raise
+            return failed(f"{type(exc).__name__}: {exc}")
         result = classify_http(status, headers, body, base_url=self.base_url, model=self.name, sent_prompt=sent)
         return result, time.monotonic() - start
+
+    @staticmethod
+    def _read_body(reply: Any, deadline: float) -> str | None:
+        """The reply's body as text, or None once `deadline` (monotonic) passes before it is complete.
+
+        httpx's timeout bounds each read, not the whole reply: a server that sends a byte now and then would hold the
+        call, and a worker, for as long as it liked. Checking the clock at every chunk ends the attempt by the
+        deadline, plus at most one gap between chunks (itself under the per-read timeout); leaving the `with` block
+        closes the connection. Error replies (4xx/5xx) are read by the SDK before we see them, so only the per-read
+        timeout bounds those.
+        """
+        chunks = []
+        for chunk in reply.iter_bytes():
+            chunks.append(chunk)
+            if time.monotonic() > deadline:
+                return None
+        return b"".join(chunks).decode(reply.http_response.encoding or "utf-8", errors="replace")
 
     def _delay(self, result: Classified, attempt: int) -> float:
         """The server's Retry-After when it gave one, else capped exponential backoff with jitter (so parallel workers

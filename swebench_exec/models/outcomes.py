@@ -53,6 +53,10 @@ def classify_http(status: int, headers: Mapping[str, str], body: str, *, base_ur
             kind = "HTML" if is_html else "something other than JSON"
             return Classified("config_error", error=f"{base_url} answered with {kind}, not the OpenAI API: {_BASE_URL_HINT}")
         return classify_completion(data, sent_prompt, base_url=base_url, model=model)
+    if 300 <= status < 400 and headers.get("location"):
+        # Not followed: the endpoint lives elsewhere, and a silent hop would hide it (and could carry the key along).
+        return Classified("config_error", error=f"{base_url} redirected the request (HTTP {status}) to "
+                                                f"{headers['location']}, which was not followed: check --base-url")
     outcome, retryable = _status_outcome(status)
     json_data = data if isinstance(data, dict) else None
     if outcome == "config_error" and is_html:

@@ -26,11 +26,17 @@ from .capture import HeadTail, drain
 SAFE_PATH = "/usr/local/bin:/usr/bin:/bin"
 # Without bubblewrap, as root: own network and pid namespaces (when the program's init exits, all it started dies).
 UNSHARE = ("unshare", "--net", "--pid", "--fork", "--kill-child", "--mount-proc")
-# The sandbox dies with the harness even if the harness is killed in the moment before bwrap arms its own watch.
+# Each process between the harness and the program dies with its parent (setpriv, bwrap/unshare's own watch, and
+# again after the uid drop, which clears the parent-death signal). A harness killed before those are armed is mostly
+# caught by the lifeline: the program starts only after writing STARTED to a pipe only the harness reads, and once the
+# harness is gone that write never completes. What slips through (bwrap's init arms its watch only after starting the
+# program) is removed by the next run's sweep_orphans().
 DIE_WITH_US = ["setpriv", "--pdeathsig", "KILL", "--"]
 STARTED = "started"
+LIFELINE = f'printf {STARTED} > /proc/self/fd/"$0" && exec "$@"'  # (dash cannot name fds above 9)
 SCRATCH_BYTES = 64 * 1024 * 1024  # each private tmpfs (/tmp, /var/tmp, /dev/shm, ...)
 FIRST_SANDBOX_UID = 200_000  # uids needn't exist; each harness process takes a random block of its own above this
+OWNER_TAG = "BENCH_SANDBOX_OWNER"  # on each bwrap command line: which harness process (pid:start) it belongs to
 
 
 @lru_cache(maxsize=None)
@@ -101,6 +107,37 @@ def _sandbox_env(cwd: Path) -> dict[str, str]:
     return program_env(home=str(cwd), path=f"{Path(sys.executable).parent}:{SAFE_PATH}")
 
 
+def _process_tag(pid: int) -> str | None:
+    """pid:start-time, which names a process for good (a pid alone may be reused); None once it is gone."""
+    try:
+        return f"{pid}:{Path(f'/proc/{pid}/stat').read_text().rsplit(')', 1)[1].split()[19]}"
+    except (OSError, IndexError):
+        return None
+
+
+@lru_cache(maxsize=None)
+def sweep_orphans() -> int:
+    """Kill bwrap processes left by a harness that was SIGKILLed while bwrap was setting up (bwrap's child waits
+    forever for a parent that died before releasing it; it never runs the program, but it would stay). Runs once per
+    process, before its first sandbox. Returns how many it killed."""
+    killed = 0
+    for entry in Path("/proc").iterdir():
+        try:
+            argv = (entry / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if argv[0] != b"bwrap" or OWNER_TAG.encode() not in argv:
+            continue
+        owner = argv[argv.index(OWNER_TAG.encode()) + 1].decode(errors="replace")
+        if not owner.split(":")[0].isdigit() or _process_tag(int(owner.split(":")[0])) != owner:
+            try:
+                os.kill(int(entry.name), signal.SIGKILL)
+                killed += 1
+            except (ProcessLookupError, PermissionError):
+                pass
+    return killed
+
+
 class LocalSandbox:
     """Runs a command on this machine inside the strongest isolation available (see module docstring)."""
 
@@ -136,14 +173,13 @@ class LocalSandbox:
     ) -> SandboxedProcess:
         cwd = Path(cwd).resolve()
         timeout = self.limits.timeout_s if timeout is None else timeout
+        sweep_orphans()
         uid = _UIDS.acquire() if _is_root() else None
         try:
             if uid is not None:
                 for tree in (cwd, *map(Path, self.writable)):
                     _chown_tree(tree, uid)
             _hide_from_same_user()
-            if detect_isolation() != "bwrap":
-                return self._execute(self._command(list(args), cwd, uid, timeout), list(args), cwd, stdin, timeout)
             status_read, status_write = os.pipe()
             try:
                 command = self._command(list(args), cwd, uid, timeout, status_write)
@@ -152,7 +188,7 @@ class LocalSandbox:
                 os.close(status_write) if _is_open(status_write) else None
                 status = _drain_fd(status_read)
             if STARTED not in status:  # the program never started: the sandbox failed, not the model
-                raise SandboxError(f"bubblewrap could not set up the sandbox: {proc.stderr.strip()[-300:]}")
+                raise SandboxError(f"{detect_isolation()} could not set up the sandbox: {proc.stderr.strip()[-300:]}")
             return proc
         finally:
             if uid is not None:
@@ -162,7 +198,7 @@ class LocalSandbox:
         return {**_sandbox_env(cwd), **self.env}
 
     def _command(
-        self, args: list[str], cwd: Path, uid: int | None, timeout: float, status_fd: int | None = None
+        self, args: list[str], cwd: Path, uid: int | None, timeout: float, status_fd: int
     ) -> list[str]:
         if args and args[0] in ("python", "python3"):
             args = [sys.executable, *args[1:]]
@@ -177,26 +213,25 @@ class LocalSandbox:
             "--",
         ]
         drop_user = (
-            ["setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups", "--no-new-privs", "--"]
+            ["setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups", "--no-new-privs", "--pdeathsig", "KILL",
+             "--"]  # fmt: skip
             if uid is not None
             else []
         )
-        inner = drop_user + rlimits + args
+        inner = ["sh", "-c", LIFELINE, str(status_fd), *drop_user, *rlimits, *args]
         layer = detect_isolation()
         if layer == "bwrap":
-            if status_fd is not None:  # says "started" inside the sandbox, just before the program is exec'd
-                inner = ["sh", "-c", f'printf {STARTED} > /proc/self/fd/{status_fd}; exec "$@"', "sh", *inner]
             return DIE_WITH_US + _bwrap_prefix(cwd, self.environment(cwd), self.read_only, self.writable) + ["--"] + inner
         if layer == "unshare":
             if not all(_walkable(p) for p in _interpreter_dirs()):
                 raise SandboxError(f"the sandbox uid cannot reach {sys.executable}: install bubblewrap, or use an "
                                    "interpreter outside private directories")  # fmt: skip
             return DIE_WITH_US + [*UNSHARE, "--"] + inner
-        return inner
+        return DIE_WITH_US + inner
 
     def _execute(
         self, command: list[str], args: list[str], cwd: Path, stdin: str | None, timeout: float,
-        status_fd: int | None = None,
+        status_fd: int,
     ) -> SandboxedProcess:
         limits = self.limits
         env = self.environment(cwd)
@@ -210,7 +245,7 @@ class LocalSandbox:
                 stdout=subprocess.PIPE,
                 stderr=subprocess.PIPE,
                 start_new_session=True,
-                pass_fds=(status_fd,) if status_fd is not None else (),
+                pass_fds=(status_fd,),
             )
         except OSError as exc:
             raise SandboxError(f"could not start the sandbox: {exc}") from exc
@@ -267,7 +302,7 @@ def _bwrap_prefix(cwd: Path, env: dict[str, str], read_only: list[str], writable
     for path in [*writable, str(cwd)]:
         prefix += _bind_inside(emptied, path, "--bind")
     prefix += ["--chdir", str(cwd)]
-    for key, value in env.items():
+    for key, value in {**env, OWNER_TAG: _process_tag(os.getpid())}.items():
         prefix += ["--setenv", key, value]
     return prefix
 

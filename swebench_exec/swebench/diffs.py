@@ -13,7 +13,7 @@ import tempfile
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 
 class PatchError(ValueError):
@@ -141,21 +141,51 @@ def post_patch_contents(repo_dir: Path, diff: str) -> dict[str, str]:
         }
 
 
-_FILE_SECTION = re.compile(r"^diff --git a/(\S+) b/(\S+)$", re.MULTILINE)
+_SECTION_START = re.compile(r"^diff --git ", re.MULTILINE)
+_PATH_LINE = re.compile(r"^(?:--- |\+\+\+ |rename from |rename to |copy from |copy to )([^\t\n]+)", re.MULTILINE)
 
 
-def drop_files(diff: str, unwanted) -> tuple[str, list[str]]:
-    """`diff` without the file sections whose path `unwanted(path)` is true, and the paths dropped (a git diff is a
-    sequence of `diff --git` sections, one per file)."""
-    starts = [m.start() for m in _FILE_SECTION.finditer(diff)]
-    if not starts:
+def _unquote(name: str) -> str:
+    """A path as git prints it: C-quoted ("a/t\\303\\251st.py") when it holds special characters."""
+    if len(name) >= 2 and name[0] == name[-1] == '"':
+        import codecs
+
+        return codecs.escape_decode(name[1:-1].encode("utf-8"))[0].decode("utf-8", "replace")
+    return name
+
+
+def section_paths(section: str) -> list[str]:
+    """The paths one `diff --git` section names (both sides of a rename), read from its ---/+++/rename lines, which
+    hold the whole name even with spaces, or from the header when there are none (binary, mode-only changes)."""
+    names = [_unquote(n.rstrip()) for n in _PATH_LINE.findall(section)]
+    names = [_strip_prefix(n) for n in names if n != "/dev/null"]
+    if not names:
+        header = section.split("\n", 1)[0][len("diff --git "):]
+        if header.startswith('"'):
+            names = [_strip_prefix(_unquote(q)) for q in re.findall(r'"(?:[^"\\]|\\.)*"', header)]
+        else:  # "a/X b/X": without a rename both halves are the same path, spaces or not
+            half = (len(header) - 1) // 2
+            names = [_strip_prefix(header[:half]), _strip_prefix(header[half + 1 :])]
+    return list(dict.fromkeys(names))
+
+
+def file_sections(diff: str) -> list[tuple[list[str], str]]:
+    """The `diff --git` sections of a git diff, one per file, each with the paths it names; never raises (unlike
+    patch_files), so a malformed model patch can still be inspected."""
+    starts = [m.start() for m in _SECTION_START.finditer(diff)]
+    return [(section_paths(diff[a:b]), diff[a:b]) for a, b in zip(starts, starts[1:] + [len(diff)])]
+
+
+def drop_files(diff: str, unwanted: Callable[[str, str], bool]) -> tuple[str, list[str]]:
+    """`diff` without the file sections for which `unwanted(path, section)` is true for one of their paths, and the
+    paths dropped."""
+    sections = file_sections(diff)
+    if not sections:
         return diff, []
-    kept, dropped = [diff[: starts[0]]], []
-    for start, end in zip(starts, starts[1:] + [len(diff)]):
-        section = diff[start:end]
-        paths = _FILE_SECTION.match(section).groups()
-        if any(unwanted(p) for p in paths):
-            dropped.append(paths[1])
+    kept, dropped = [diff[: _SECTION_START.search(diff).start()]], []
+    for paths, section in sections:
+        if any(unwanted(p, section) for p in paths):
+            dropped.append(paths[-1])
         else:
             kept.append(section)
     return "".join(kept), dropped

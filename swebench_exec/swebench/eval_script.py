@@ -3,6 +3,7 @@
 The script follows swebench's `make_eval_script_list_py` (4.x) and the 5.x exit-code record:
 
     set -uxo pipefail; activate; cd <repo>; [official setup: the spec's eval_env, git safe.directory, git status/diff]
+    [the log guard's pytest plugin, when spec.guard_nonce is set: see guard.py]
     restore the files test_patch touches to base_commit (remove those it creates); git apply -v test_patch (heredoc)
     START marker; <test command> <directives>; record $?; END marker; echo the exit code; restore the test files again
 
@@ -22,6 +23,8 @@ import re
 import shlex
 from typing import Any
 
+from .diffs import file_sections
+from .guard import install_lines
 from .spec import CONDA_ENV, TESTBED, EvalSpec, field_of
 
 # swebench.harness.constants, imported on first use: importing anything under swebench.harness costs seconds
@@ -105,6 +108,7 @@ def eval_script(instance: Any, spec: EvalSpec, repo_dir: str = TESTBED, activate
     if not base:
         raise ValueError(f"instance {spec.instance_id}: no base_commit")
     lines = [*_activation(activate), f"cd {shlex.quote(repo_dir)}"]
+    lines += install_lines(spec.guard_nonce) if spec.guard_nonce else []
 
     if spec.source == "row" and spec.row_eval_script:
         lines += [f"rm -f -- {_files(spec.created_test_files)}"] if spec.created_test_files else []
@@ -172,14 +176,8 @@ def discarded_test_edits(model_patch: str | None, spec: EvalSpec) -> list[str]:
     if not model_patch:
         return []
     test_files = set(spec.test_files)
-    seen: list[str] = []
-    for pattern in (r"^diff --git a/(\S+) b/(\S+)", r"^--- a/(\S+)", r"^\+\+\+ b/(\S+)"):
-        for match in re.finditer(pattern, model_patch, re.MULTILINE):
-            for path in match.groups():
-                if path in test_files and path not in seen:
-                    seen.append(path)
-    order = {p: model_patch.find(p) for p in seen}
-    return sorted(seen, key=order.__getitem__)
+    touched = [path for paths, _ in file_sections(model_patch) for path in paths]
+    return list(dict.fromkeys(path for path in touched if path in test_files))
 
 
 _MARKER_PREFIX = re.compile(r"(?:\++ (?::|echo) '?)?")

@@ -7,6 +7,8 @@ files it touches between markers, and the log is graded with the official parser
 from __future__ import annotations
 
 import dataclasses
+import re
+import secrets
 import subprocess
 import time
 from dataclasses import dataclass
@@ -20,6 +22,7 @@ from .diffs import PatchError, apply_patch, drop_files
 from .environment import EnvBuilder, EnvError
 from .eval_script import discarded_test_edits, eval_script, extract_test_log
 from .grading import grade
+from .guard import read_guard
 from .repos import RepoCache, mark_tainted, reset_clean
 from .spec import EvalSpec, eval_spec
 
@@ -136,18 +139,47 @@ class DockerSweSandbox:
 
 
 TEST_INFRASTRUCTURE = ("conftest.py", "pytest.ini", "sitecustomize.py", "usercustomize.py")
+PYTEST_CONFIG_FILES = ("pyproject.toml", "setup.cfg", "tox.ini")  # pytest reads its own section from these
+_INI_HEADER = re.compile(r"\s*\[([^\]]+)\]")
+_PYTEST_SECTION = re.compile(r"pytest$|tool:pytest$|tool\.pytest(\..*)?$|.*pytest11")
+_PYTEST_SETTING = re.compile(
+    r"\b(addopts|python_files|python_classes|python_functions|testpaths|norecursedirs|required_plugins|pytest_plugins"
+    r"|confcutdir|rootdir|usefixtures|filterwarnings|xfail_strict|pytest11)\b|(^|[\s\"'=])-p")
 
 
-def is_test_infrastructure(path: str) -> bool:
+def is_test_infrastructure(path: str, section: str = "") -> bool:
     """Files that decide how tests run rather than what the code does: a model's edits to them are never evaluated
-    (stricter than the official harness, which would apply them: a conftest.py can mark every test passed)."""
+    (stricter than the official harness, which would apply them: a conftest.py can mark every test passed, a pytest
+    section's addopts can load a plugin that does). `section` is the file's part of the patch: pyproject.toml,
+    setup.cfg and tox.ini count only when the edit touches pytest's configuration."""
     name = path.rsplit("/", 1)[-1]
-    return name in TEST_INFRASTRUCTURE or name.endswith(".pth")
+    if name in TEST_INFRASTRUCTURE or name.endswith(".pth"):
+        return True
+    return name in PYTEST_CONFIG_FILES and _changes_pytest_config(section)
+
+
+def _changes_pytest_config(section: str) -> bool:
+    """Whether a changed line of this file's diff lies in a pytest section, or is a pytest setting wherever it is (a
+    hunk need not show its section's header)."""
+    in_hunk = in_pytest = False
+    for line in section.splitlines():
+        if line.startswith("@@"):
+            in_hunk, in_pytest = True, False
+            continue
+        if not in_hunk or not line:
+            continue
+        body = line[1:]
+        header = _INI_HEADER.match(body)
+        if header:
+            in_pytest = bool(_PYTEST_SECTION.match(header.group(1).strip().strip('"')))
+        if line[0] in "+-" and (in_pytest or _PYTEST_SETTING.search(body)):
+            return True
+    return False
 
 
 def evaluate_patch(instance: Instance, model_patch: str, sandbox: SweSandbox, worktree: Path) -> ExecResult:
     """Run and grade one patch. Environment and sandbox failures are infrastructure (score None), never the model's."""
-    spec = eval_spec(instance)
+    spec = dataclasses.replace(eval_spec(instance), guard_nonce=secrets.token_hex(8))
     started = time.monotonic()
     discarded = discarded_test_edits(model_patch, spec)
     model_patch, infrastructure = drop_files(model_patch, is_test_infrastructure)
@@ -171,10 +203,13 @@ def evaluate_patch(instance: Instance, model_patch: str, sandbox: SweSandbox, wo
         return ExecResult(None, f"environment: the test command could not run (exit {test_exit}); see log_tail",
                           "env_error", max_score=1, process={**process, "log_tail": extract_test_log(run.log, 4000)})  # fmt: skip
     result = grade(instance, spec, run.log)
+    guard = read_guard(run.log, spec.guard_nonce)
+    veto = guard.veto(result.statuses) if result.resolved else None
     process["log_tail"] = extract_test_log(run.log, keep=4000)
-    status = "resolved" if result.resolved else "timeout" if run.timed_out else "unresolved"
-    reason = _reason(result, run)
-    return ExecResult(int(result.resolved), reason, status, max_score=1, process=process, grade=result.record(),
+    status = "resolved" if result.resolved and not veto else "timeout" if run.timed_out else "unresolved"
+    reason = veto or _reason(result, run)
+    record = {**result.record(), "guard": {**guard.record(), "veto": veto}}
+    return ExecResult(int(status == "resolved"), reason, status, max_score=1, process=process, grade=record,
                       duration_s=time.monotonic() - started)  # fmt: skip
 
 

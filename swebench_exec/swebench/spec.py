@@ -145,6 +145,7 @@ class EvalSpec:
     source: str = "official"  # "official" (derived as swebench 4.x did) | "row" (row's eval_script) | "registered"
     eval_env: list[str] = field(default_factory=list)  # official_eval_env lines (official source only)
     row_eval_script: str | None = field(default=None, repr=False)
+    guard_nonce: str | None = None  # set per evaluation: the eval script loads the log guard (guard.py) with it
 
     @property
     def full_test_command(self) -> str:

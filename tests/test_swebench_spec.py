@@ -371,3 +371,17 @@ def test_unappliable_test_patch_stops_before_the_tests(local_calc):
     g, log, _ = _run(repo_dir, broken, {"calc/ops.py": OPS_FIXED})
     assert START_MARKER not in log and "Patch Apply Failed" in log
     assert not g.resolved and g.status == "no_log" and "did not apply" in g.reason
+
+
+@needs_sample
+def test_eval_script_loads_the_log_guard_only_when_given_a_nonce():
+    import dataclasses
+
+    inst = Instance.from_row(REAL["sphinx-doc__sphinx-8621"])
+    spec = eval_spec(inst)
+    assert "PYTEST_PLUGINS" not in eval_script(inst, spec)  # what the official harness would run, unchanged
+    script = eval_script(inst, dataclasses.replace(spec, guard_nonce="feed"))
+    guard = script.index("export PYTEST_PLUGINS=bench_exec_guard BENCH_GUARD_NONCE=feed")
+    assert script.index("cd /testbed") < guard < script.index("git apply -v -") < script.index(START_MARKER)
+    assert script.count("EOF_BENCH_EXEC_GUARD") == 2
+    _bash_syntax_ok(script)

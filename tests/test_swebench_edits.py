@@ -248,3 +248,13 @@ def test_prompt_holds_the_issue_and_the_whole_current_files(setup, tree, instanc
 def test_oracle_files_leave_out_files_the_patch_creates(tree, instance):
     tests_as_gold = Instance.from_row(dict(instance.row, patch=instance.test_patch))
     assert oracle_files(tests_as_gold, tree) == {"tests/test_ops.py": BASE_FILES["tests/test_ops.py"]}
+
+
+def test_paths_git_quotes_or_that_hold_spaces_are_read_as_files(tree, instance):
+    (tree / "tést").mkdir()
+    (tree / "tést" / "notes.py").write_text("X = 1\n")
+    (tree / "a").mkdir()
+    (tree / "a" / "x y.py").write_text("Y = 2\n")
+    patch = record_patch(tree)
+    assert '"b/t\\303\\251st/notes.py"' in patch  # git's own quoting of a non-ASCII path
+    assert sorted(patch_files(patch).created) == ["a/x y.py", "tést/notes.py"]

@@ -5,13 +5,14 @@ import os
 import subprocess
 import sys
 import textwrap
+from functools import partial
 from pathlib import Path
 
 import pytest
 
-from swebench_exec.swebench.diffs import drop_files, section_paths
-from swebench_exec.swebench.evaluate import is_test_infrastructure
+from swebench_exec.swebench.diffs import drop_files, file_sections, section_paths
 from swebench_exec.swebench.guard import GuardReport, install_lines, read_guard
+from swebench_exec.swebench.infrastructure import is_test_infrastructure
 
 NONCE = "0123abcd"
 
@@ -66,7 +67,7 @@ HONEST = {
 def run_guarded(tmp_path: Path, files: dict[str, str], nonce: str = NONCE) -> str:
     """The install lines of the eval script, then pytest -rA, in a throwaway venv (its site-packages takes the plugin,
     as a container's does); the log as the grading sees it."""
-    venv = tmp_path / "venv"
+    venv = Path(os.environ.get("GUARD_TEST_VENV", tmp_path / "venv"))  # another Python/pytest: a venv that has them
     if not venv.exists():
         subprocess.run([sys.executable, "-m", "venv", "--without-pip", "--system-site-packages", str(venv)], check=True)
     project = tmp_path / "project"
@@ -90,14 +91,14 @@ def test_an_honest_run_is_recorded_and_left_as_the_official_grading_reads_it(tmp
     log = run_guarded(tmp_path, HONEST)
     statuses = official_statuses(log)
     guard = read_guard(log, NONCE)
-    assert (guard.sessions, guard.finished, guard.replaced) == (1, 1, [])
+    assert (guard.sessions, guard.exit_statuses, guard.replaced, guard.hook_files) == (1, [1], [], [])
     # real failures only: not skips, not expected failures (marker or unittest), not the unexpected pass
     assert set(guard.failed) == {"tests/test_mixed.py::test_fails", "tests/test_mixed.py::test_setup_error",
                                  "tests/test_mixed.py::Case::test_unittest_fails"}  # fmt: skip
     assert statuses["tests/test_mixed.py::test_passes"] == "PASSED"
     assert statuses["tests/test_mixed.py::Case::test_env_is_clean"] == "PASSED"  # the plugin cleaned up after itself
     assert statuses["tests/test_mixed.py::test_fails"] == "FAILED"
-    assert guard.veto(statuses) is None
+    assert guard.veto(statuses, list(statuses), set(HONEST)) is None
 
 
 def test_a_plugin_rewriting_reports_is_caught_by_the_records_of_the_real_failures(tmp_path):
@@ -112,7 +113,7 @@ def test_a_plugin_rewriting_reports_is_caught_by_the_records_of_the_real_failure
     log = run_guarded(tmp_path, {**HONEST, "tests/conftest.py": conftest})
     statuses = official_statuses(log)
     assert statuses["tests/test_mixed.py::test_fails"] == "PASSED"  # the official grading is fooled ...
-    veto = read_guard(log, NONCE).veto(statuses)
+    veto = read_guard(log, NONCE).veto(statuses, list(statuses), set())
     assert veto and veto.startswith("log forged: the log reports tests/test_mixed.py::") and "more" in veto  # ... not we
 
 
@@ -135,7 +136,8 @@ def test_replacing_pytests_report_factory_is_caught(tmp_path):
     assert statuses["tests/test_x.py::test_x"] == "PASSED"
     guard = read_guard(log, NONCE)
     assert guard.replaced == ["TestReport.from_item_and_call"]
-    assert guard.veto(statuses) == "log forged: the code under test replaced pytest's TestReport.from_item_and_call"
+    assert guard.veto(statuses, ["tests/test_x.py::test_x"], set()) == (
+        "log forged: the code under test replaced pytest's TestReport.from_item_and_call")
 
 
 def test_leaving_the_process_early_after_printing_passed_lines_is_caught(tmp_path):
@@ -151,8 +153,8 @@ def test_leaving_the_process_early_after_printing_passed_lines_is_caught(tmp_pat
     statuses = official_statuses(log)
     assert statuses == {"tests/test_x.py::test_x": "PASSED"}
     guard = read_guard(log, NONCE)
-    assert (guard.sessions, guard.finished) == (1, 0)
-    assert guard.veto(statuses).startswith("log untrusted: pytest never finished its session")
+    assert (guard.sessions, guard.exit_statuses) == (1, [])
+    assert guard.veto(statuses, list(statuses), set()).startswith("log untrusted: pytest did not finish its session")
 
 
 def test_records_under_another_nonce_or_malformed_are_ignored():
@@ -163,75 +165,178 @@ def test_records_under_another_nonce_or_malformed_are_ignored():
         f'progress .F.BENCH-GUARD {NONCE} {{"event": "failed", "test": "t.py::a", "error": "AssertionError"}}',
     ])  # fmt: skip
     guard = read_guard(log, NONCE)
-    assert (guard.sessions, guard.finished, list(guard.failed)) == (1, 0, ["t.py::a"])
-    assert guard.veto({"t.py::a": "PASSED"}).startswith("log forged: the log reports t.py::a as passed")
-    assert guard.veto({"t.py::a": "FAILED"}).startswith("log untrusted")
-    assert not GuardReport().active and GuardReport().veto({"t.py::a": "PASSED"}) is None  # unguarded: official
+    assert (guard.sessions, guard.exit_statuses, list(guard.failed)) == (1, [], ["t.py::a"])
+    assert guard.veto({"t.py::a": "PASSED"}, ["t.py::a"], set()).startswith("log forged: the log reports t.py::a as")
+    assert guard.veto({"t.py::a": "PASSED"}, [], set()).startswith("log untrusted")  # a test not required: no matter
+    assert guard.veto({"t.py::a": "FAILED"}, ["t.py::a"], set()).startswith("log untrusted")
+    assert not GuardReport().active and GuardReport().veto({"t.py::a": "PASSED"}, ["t.py::a"], set()) is None
 
 
-def test_the_install_lines_carry_the_plugin_and_quote_the_nonce():
-    lines = install_lines("n'once")
-    assert any("def pytest_runtest_makereport" in line for line in lines)
-    assert lines[-1] == "export PYTEST_PLUGINS=bench_exec_guard BENCH_GUARD_NONCE='n'\"'\"'once'"
+def test_the_install_lines_carry_the_plugin_under_a_name_of_the_nonce():
+    lines = install_lines("f00d")
+    assert any("def pytest_runtest_makereport" in line and "bench_exec_guard_f00d.py" in line for line in lines)
+    assert lines[-1] == "export PYTEST_PLUGINS=bench_exec_guard_f00d BENCH_GUARD_NONCE=f00d"
+    with pytest.raises(ValueError):
+        install_lines("n'once; rm -rf /")
 
 
 # --- the test-infrastructure rule for pytest's configuration -----------------------------------------------------------
+# Each case edits a small committed repository, takes the model's patch with real `git diff`, and drops what the rule
+# calls test infrastructure, judged against that repository's HEAD as `evaluate_patch` judges it.
 
-PYPROJECT_ADDOPTS = """\
-diff --git a/pyproject.toml b/pyproject.toml
---- a/pyproject.toml
-+++ b/pyproject.toml
-@@ -1,3 +1,6 @@
- [project]
- name = "calc"
- version = "0.1"
-+
-+[tool.pytest.ini_options]
-+addopts = "-p calc.testing_support"
+SETUP_CFG = """\
+[metadata]
+name = calc
+
+[options]
+packages = calc
+
+[build_ext]
+inplace = 1
+
+[mypy]
+strict = True
+
+[tool:pytest]
+minversion = 6.0
+testpaths = tests
+python_files = test_*.py
+python_classes = Test*
+python_functions = test_*
+xfail_strict = true
+pythonpath = .
+addopts =
+    --doctest-modules
+filterwarnings =
+    error
+markers =
+    slow: slow tests
 """
-PYPROJECT_DEPENDENCY = """\
-diff --git a/pyproject.toml b/pyproject.toml
---- a/pyproject.toml
-+++ b/pyproject.toml
-@@ -1,3 +1,4 @@
- [project]
- name = "calc"
--version = "0.1"
-+version = "0.2"
-+dependencies = ["numpy"]
-"""
-SETUP_CFG_CONTINUATION = """\
-diff --git a/setup.cfg b/setup.cfg
---- a/setup.cfg
-+++ b/setup.cfg
-@@ -10,2 +10,3 @@ long_description = file: README
- addopts =
-     --doctest-modules
-+    -pcalc.x
-"""
-TOX_INI_OTHER_SECTION = """\
-diff --git a/tox.ini b/tox.ini
---- a/tox.ini
-+++ b/tox.ini
-@@ -1,3 +1,3 @@
- [tox]
--envlist = py38
-+envlist = py38,py39
- [pytest]
-"""
+BASE_FILES = {
+    "pyproject.toml": '[project]\nname = "calc"\nversion = "0.1"\n\n[tool.hatch.envs.test.scripts]\nrun = "pytest"\n',
+    "sub/pyproject.toml": '[tool.pytest.ini_options]\nminversion = "6.0"\nfilterwarnings = ["error"]\n',
+    "setup.cfg": SETUP_CFG,
+    "tox.ini": "[tox]\nenvlist = py38\n\n[testenv]\ncommands = pytest {posargs}\n\n[pytest]\naddopts = -ra\n",
+    "calc/__init__.py": "",
+    "calc/ops.py": "def add(a, b):\n    return a - b\n",
+    "src/_pytest/x.py": "X = 1\n",
+}
+PLUGIN_ENTRY_POINT = "[pytest11]\ncalc = calc.testing_support\n"
 
 
-@pytest.mark.parametrize("path, section, dropped", [
-    ("pyproject.toml", PYPROJECT_ADDOPTS, True),
-    ("tests/tox.ini", PYPROJECT_ADDOPTS, True),  # any level: pytest looks for its ini file in every ancestor
-    ("pyproject.toml", PYPROJECT_DEPENDENCY, False),
-    ("setup.cfg", SETUP_CFG_CONTINUATION, True),  # no header in the hunk: the setting itself gives it away
-    ("tox.ini", TOX_INI_OTHER_SECTION, False),  # the [pytest] header is context, not changed
-    ("calc/ops.py", PYPROJECT_ADDOPTS, False),
-    ("conftest.py", "", True), ("src/pytest.ini", "", True), ("site/x.pth", "", True),
-])  # fmt: skip
-def test_edits_to_pytest_configuration_are_test_infrastructure(path, section, dropped):
-    assert is_test_infrastructure(path, section) is dropped
+def _git(repo: Path, *args: str) -> str:
+    """git's output undecoded by universal newlines (a lone \\r in a diff is part of the case)."""
+    config = ["-c", "user.name=t", "-c", "user.email=t@t", "-c", "commit.gpgsign=false", "-c", "core.autocrlf=false"]
+    run = subprocess.run(["git", *config, *args], cwd=repo, check=True, capture_output=True)
+    return run.stdout.decode("utf-8")
+
+
+@pytest.fixture
+def base_repo(tmp_path: Path) -> Path:
+    repo = tmp_path / "repo"
+    for rel, text in BASE_FILES.items():
+        (repo / rel).parent.mkdir(parents=True, exist_ok=True)
+        (repo / rel).write_bytes(text.encode())
+    _git(repo, "init", "-q")
+    _git(repo, "add", "--", *BASE_FILES)
+    _git(repo, "commit", "-q", "-m", "base")
+    return repo
+
+
+def model_diff(repo: Path, edits: dict[str, str | tuple[str, str] | None]) -> str:
+    """The patch of `edits` (path -> new text, (old, new) replaced in the base text, or None: deleted), by git."""
+    for rel, change in edits.items():
+        path = repo / rel
+        if change is None:
+            path.unlink()
+            continue
+        if isinstance(change, tuple):
+            assert change[0] in BASE_FILES[rel], f"case edits text {rel} does not hold"
+            change = BASE_FILES[rel].replace(*change)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(change.encode())
+    _git(repo, "add", "--", *edits)
+    return _git(repo, "diff", "--cached", "--no-renames", "HEAD")
+
+
+INFRASTRUCTURE_CASES = {
+    # pytest's sections of pyproject.toml / setup.cfg / tox.ini, judged by what pytest reads before and after
+    "pyproject gains a pytest section": (
+        {"pyproject.toml": BASE_FILES["pyproject.toml"] + '\n[tool.pytest.ini_options]\naddopts = "-p calc.x"\n'},
+        ["pyproject.toml"]),
+    "a nested tox.ini gains one (pytest looks in every ancestor)": (
+        {"tests/tox.ini": "[pytest]\naddopts = -p calc.x\n"}, ["tests/tox.ini"]),
+    "pyproject dependency": ({"pyproject.toml": ('version = "0.1"', 'version = "0.2"\ndependencies = ["numpy"]')}, []),
+    "setup.cfg addopts continuation": ({"setup.cfg": ("--doctest-modules\n", "--doctest-modules\n    -pcalc.x\n")},
+                                       ["setup.cfg"]),
+    "tox.ini other section, [pytest] in context": ({"tox.ini": ("envlist = py38", "envlist = py38,py39")}, []),
+    "source file": ({"calc/ops.py": ("a - b", "a + b")}, []),
+    "always by name": ({"conftest.py": "", "src/pytest.ini": "[pytest]\n", "site/x.pth": "import calc\n",
+                        ".pytest.ini": "[pytest]\n", "pytest.toml": "[pytest]\n", "sub/.pytest.toml": "[pytest]\n"},
+                       [".pytest.ini", "conftest.py", "pytest.toml", "site/x.pth", "src/pytest.ini",
+                        "sub/.pytest.toml"]),
+    # the diff-reading rule's bypasses
+    "TOML escape in the table name": (
+        {"pyproject.toml": BASE_FILES["pyproject.toml"] + '\n[tool."\\u0070ytest".ini_options]\naddopts = "-p c.x"\n'},
+        ["pyproject.toml"]),
+    "TOML escape in the key": (
+        {"sub/pyproject.toml": ('minversion = "6.0"\n', 'minversion = "6.0"\n"add\\u006fpts" = "-p calc.x"\n')},
+        ["sub/pyproject.toml"]),
+    "pythonpath far below [tool:pytest]": (
+        {"setup.cfg": ("pythonpath = .", "pythonpath = . calc/plugins")}, ["setup.cfg"]),
+    "pytest11 entry point in pyproject": (
+        {"pyproject.toml": BASE_FILES["pyproject.toml"] + '\n[project.entry-points.pytest11]\ncalc = "calc.x"\n'},
+        ["pyproject.toml"]),
+    "pytest11 entry point in setup.cfg": (
+        {"setup.cfg": ("[build_ext]", "[options.entry_points]\nPYTEST11 =\n    calc = calc.x\n\n[build_ext]")},
+        ["setup.cfg"]),
+    "a lone CR starts a line for pytest": ({"sub/tox.ini": "[tox]\nenvlist = py38\r[pytest]\raddopts = -p calc.x\n"},
+                                           ["sub/tox.ini"]),
+    "a header pytest's reader cuts at its comment": (
+        {"sub/tox.ini": "[pytest]#]\naddopts = -p calc.x\n"}, ["sub/tox.ini"]),
+    "deleting the pytest section's file": ({"tox.ini": None}, ["tox.ini"]),
+    "a result that does not parse": ({"tox.ini": ("envlist = py38", "envlist = py38\nnot an ini line")}, ["tox.ini"]),
+    "package metadata": ({"calc-0.1.dist-info/entry_points.txt": PLUGIN_ENTRY_POINT,
+                          "calc.egg-info/entry_points.txt": PLUGIN_ENTRY_POINT, "calc.egg-link": "/testbed\n"},
+                         ["calc-0.1.dist-info/entry_points.txt", "calc.egg-info/entry_points.txt", "calc.egg-link"]),
+    "the runner shadowed at the top only": (
+        {"pytest.py": "", "_pytest/__init__.py": "", "pytest/__init__.py": "", "pluggy.py": "",
+         "pluggy/__init__.py": "", "src/_pytest/x.py": ("X = 1", "X = 2"), "src/pytest.py": ""},
+        ["_pytest/__init__.py", "pluggy.py", "pluggy/__init__.py", "pytest.py", "pytest/__init__.py"]),
+    "the guard's module name": ({"bench_exec_guard_x.py": "", "bench_exec_guard/__init__.py": ""},
+                                ["bench_exec_guard/__init__.py", "bench_exec_guard_x.py"]),
+    # the diff-reading rule's false positives, and changes that do not configure how tests run
+    "-pthread in [build_ext]": ({"setup.cfg": ("inplace = 1", "inplace = 1\nextra_compile_args = -pthread")}, []),
+    "-p in a [mypy] comment": (
+        {"setup.cfg": ("strict = True", "strict = True\n# run as: mypy -p calc\npackages = calc")}, []),
+    "pytest -p in tox's commands": ({"tox.ini": ("pytest {posargs}", "pytest -p no:randomly {posargs}")}, []),
+    "pytest -p in a hatch script": ({"pyproject.toml": ('run = "pytest"', 'run = "pytest -p no:cacheprovider"')}, []),
+    "filterwarnings and markers only": (
+        {"setup.cfg": ("    error\n", "    error\n    ignore::DeprecationWarning\n"),
+         "sub/pyproject.toml": ('["error"]', '["error", "ignore::UserWarning"]\nmarkers = ["slow: slow"]')},
+        []),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("edits, dropped", INFRASTRUCTURE_CASES.values(), ids=INFRASTRUCTURE_CASES.keys())
+def test_edits_to_how_tests_run_are_test_infrastructure(base_repo, edits, dropped):
+    diff = model_diff(base_repo, edits)
+    assert sorted(p for paths, _ in file_sections(diff) for p in paths) == sorted(edits)  # every edit is in the patch
+    kept, dropped_paths = drop_files(diff, partial(is_test_infrastructure, worktree=base_repo))
+    assert sorted(dropped_paths) == dropped
+    assert not {p for paths, _ in file_sections(kept) for p in paths} & set(dropped)
+
+
+def test_a_hunk_far_from_its_header_is_judged_by_its_section(base_repo):
+    diff = model_diff(base_repo, {"setup.cfg": ("pythonpath = .", "pythonpath = . calc/plugins")})
+    assert "[tool:pytest]" not in diff  # what the old reading of the diff text missed
+    assert is_test_infrastructure("setup.cfg", diff, worktree=base_repo)
+
+
+def test_without_a_worktree_any_config_file_edit_is_infrastructure():
+    section = "diff --git a/tox.ini b/tox.ini\n--- a/tox.ini\n+++ b/tox.ini\n@@ -1 +1 @@\n-[tox]\n+[tox] \n"
+    assert is_test_infrastructure("tox.ini", section)
+    assert not is_test_infrastructure("calc/ops.py", section)
 
 
 def test_file_sections_are_found_whatever_their_paths_hold():
@@ -244,5 +349,122 @@ def test_file_sections_are_found_whatever_their_paths_hold():
     assert section_paths(quoted) == ["tést/conftest.py"]
     assert section_paths(binary) == ["bin x"]
     assert section_paths(rename) == ["old.py", "new.py"]
+    in_a_dir = "diff --git a/a/x.py b/a/y.py\nsimilarity index 90%\nrename from a/x.py\nrename to a/y.py\n--- a/a/x.py\n+++ b/a/y.py\n"
+    assert section_paths(in_a_dir) == ["a/x.py", "a/y.py"]  # a directory named "a" is not git's prefix
     kept, dropped = drop_files(spaced + quoted + binary, is_test_infrastructure)
     assert dropped == ["tést/conftest.py"] and kept == spaced + binary
+
+
+# --- the breaker's forgeries, each graded resolved by the official rules, and honest runs that look alike ----------
+
+CALC = "calc.py"
+
+
+def _guarded_statuses(tmp_path: Path, files: dict[str, str]) -> tuple[dict[str, str], GuardReport]:
+    log = run_guarded(tmp_path, files)
+    return official_statuses(log), read_guard(log, NONCE)
+
+
+def test_code_under_test_xfailing_its_own_failure_is_caught(tmp_path):
+    calc = """
+        def mean(values):
+            if not values:
+                import pytest
+                pytest.xfail("not supported yet")
+            return sum(values) / len(values)
+    """
+    test = "from calc import mean\n\ndef test_mean_empty():\n    assert mean([]) == 0.0\n"
+    statuses, guard = _guarded_statuses(tmp_path, {f"tests/{CALC}": calc, "tests/test_calc.py": test})
+    required = ["tests/test_calc.py::test_mean_empty"]
+    assert statuses == {required[0]: "XFAIL"}  # counted as a pass officially
+    assert guard.veto(statuses, required, {"tests/calc.py"}) == (
+        "log forged: tests/test_calc.py::test_mean_empty was skipped or xfailed from the patched tests/calc.py")
+    assert guard.veto(statuses, required, {"other.py"}) is None  # a skip from code the patch left alone is the repo's
+
+
+def test_replacing_how_a_test_function_is_run_is_caught(tmp_path):
+    calc = "import sys\nsys.modules['_pytest.python'].Function.runtest = lambda self: None\n"
+    test = "import calc\n\ndef test_x():\n    assert False\n"
+    statuses, guard = _guarded_statuses(tmp_path, {f"tests/{CALC}": calc, "tests/test_x.py": test})
+    assert statuses == {"tests/test_x.py::test_x": "PASSED"}
+    assert guard.veto(statuses, list(statuses), {"tests/calc.py"}) == (
+        "log forged: the code under test replaced pytest's Function.runtest")
+
+
+def test_a_plugin_registered_from_the_patched_code_is_caught(tmp_path):
+    calc = """
+        import gc
+        import pytest
+        from _pytest.config import Config
+
+        class Skip:
+            @pytest.hookimpl(tryfirst=True)
+            def pytest_pyfunc_call(self, pyfuncitem):
+                return True  # "called": the test function never runs
+
+        for thing in gc.get_objects():
+            if isinstance(thing, Config):
+                thing.pluginmanager.register(Skip(), "calc-skip")
+    """
+    test = "import calc\n\ndef test_x():\n    assert False\n"
+    statuses, guard = _guarded_statuses(tmp_path, {f"tests/{CALC}": calc, "tests/test_x.py": test})
+    assert statuses == {"tests/test_x.py::test_x": "PASSED"}
+    assert guard.hook_files == ["tests/calc.py"]
+    assert guard.veto(statuses, list(statuses), {"tests/calc.py"}) == (
+        "log forged: the patch registers pytest hooks that run or report tests (tests/calc.py)")
+
+
+def test_an_interrupted_session_is_not_evidence(tmp_path):
+    calc = """
+        import atexit
+        import os
+
+        def _spoof():
+            os.write(1, b"\\nPASSED tests/test_x.py::test_x\\n")
+            os._exit(0)
+
+        atexit.register(_spoof)
+
+        def mean(values):
+            raise KeyboardInterrupt
+    """
+    test = "from calc import mean\n\ndef test_x():\n    assert mean([]) == 0\n"
+    statuses, guard = _guarded_statuses(tmp_path, {f"tests/{CALC}": calc, "tests/test_x.py": test})
+    assert statuses == {"tests/test_x.py::test_x": "PASSED"}
+    assert guard.exit_statuses == [2] and not guard.failed
+    assert guard.veto(statuses, list(statuses), {"tests/calc.py"}).startswith("log untrusted")
+
+
+def test_a_test_that_passes_on_a_rerun_is_not_called_forged(tmp_path):
+    conftest = """
+        from _pytest.runner import runtestprotocol
+
+        def pytest_runtest_protocol(item, nextitem):  # the repo's own rerun-once plugin
+            reports = runtestprotocol(item, nextitem=nextitem, log=False)
+            if any(r.failed for r in reports):
+                reports = runtestprotocol(item, nextitem=nextitem, log=False)
+            for report in reports:
+                item.ihook.pytest_runtest_logreport(report=report)
+            return True
+    """
+    test = "RUNS = []\n\ndef test_flaky():\n    RUNS.append(1)\n    assert len(RUNS) > 1\n"
+    statuses, guard = _guarded_statuses(tmp_path, {"tests/conftest.py": conftest, "tests/test_flaky.py": test})
+    assert statuses == {"tests/test_flaky.py::test_flaky": "PASSED"}
+    assert guard.failed == {}  # it failed once, then ran clean: the last run is the one the log reports
+    assert guard.veto(statuses, list(statuses), {"src/fix.py"}) is None
+
+
+def test_a_failing_subtest_does_not_make_its_passing_test_forged(tmp_path):
+    test = """
+        import unittest
+
+        class T(unittest.TestCase):
+            def test_with_subtests(self):
+                for i in range(2):
+                    with self.subTest(i=i):
+                        self.assertEqual(i, 0)
+    """
+    statuses, guard = _guarded_statuses(tmp_path, {"tests/test_sub.py": test})
+    name = "tests/test_sub.py::T::test_with_subtests"
+    if statuses.get(name) in ("PASSED", "XFAIL"):  # pytest versions that report subtests apart pass the test itself
+        assert guard.veto(statuses, [name], set()) is None

@@ -381,7 +381,7 @@ def test_eval_script_loads_the_log_guard_only_when_given_a_nonce():
     spec = eval_spec(inst)
     assert "PYTEST_PLUGINS" not in eval_script(inst, spec)  # what the official harness would run, unchanged
     script = eval_script(inst, dataclasses.replace(spec, guard_nonce="feed"))
-    guard = script.index("export PYTEST_PLUGINS=bench_exec_guard BENCH_GUARD_NONCE=feed")
+    guard = script.index("export PYTEST_PLUGINS=bench_exec_guard_feed BENCH_GUARD_NONCE=feed")
     assert script.index("cd /testbed") < guard < script.index("git apply -v -") < script.index(START_MARKER)
     assert script.count("EOF_BENCH_EXEC_GUARD") == 2
     _bash_syntax_ok(script)

@@ -36,7 +36,7 @@ def test_gold_resolves_on_both_arms_and_predictions_are_official(fixture, tmp_pa
     assert all(r["executor"]["grade"]["fail_to_pass"]["failure"] == [] for r in rows)
     # the log guard ran in the test process, saw the session through, and had nothing to withdraw
     assert all(r["executor"]["grade"]["guard"] == {"sessions": 1, "finished": 1, "failed": 0, "replaced": [],
-                                                   "veto": None} for r in rows)  # fmt: skip
+                                                   "hook_files": [], "veto": None} for r in rows)  # fmt: skip
     summary = result["summary"]["models"]["gold"]
     assert summary["arms"]["harnessed"]["exec"]["mean"] == 1.0 and summary["arms"]["bare"]["exec"]["mean"] == 1.0
     assert summary["delta_format"]["mean"] == 100 and summary["delta_exec"]["mean"] == 0

@@ -38,6 +38,11 @@ def _strip_prefix(name: str) -> str:
     return name[2:] if name.startswith(("a/", "b/")) else name
 
 
+def _quoted_path(path: str) -> str:
+    """unidiff strips a/ and b/ but keeps git's quotes ("b/t\\303\\251st.py"): unquote those, then strip."""
+    return _strip_prefix(_unquote(path)) if path.startswith('"') else path
+
+
 def patch_files(diff: str) -> PatchFiles:
     """The files `diff` touches; `PatchError` when it is not a well-formed unified diff (hunk counts included)."""
     from unidiff import PatchSet
@@ -49,15 +54,16 @@ def patch_files(diff: str) -> PatchFiles:
         raise PatchError(f"malformed diff: {exc}") from None
     files = PatchFiles()
     for patched in patch:
+        path = _quoted_path(patched.path)
         if patched.is_added_file:
-            files.created.append(patched.path)
+            files.created.append(path)
         elif patched.is_removed_file:
-            files.deleted.append(patched.path)
+            files.deleted.append(path)
         elif patched.is_rename:
-            files.deleted.append(_strip_prefix(patched.source_file))
-            files.created.append(patched.path)
+            files.deleted.append(_strip_prefix(_unquote(patched.source_file)))
+            files.created.append(path)
         else:
-            files.modified.append(patched.path)
+            files.modified.append(path)
     return files
 
 
@@ -142,7 +148,7 @@ def post_patch_contents(repo_dir: Path, diff: str) -> dict[str, str]:
 
 
 _SECTION_START = re.compile(r"^diff --git ", re.MULTILINE)
-_PATH_LINE = re.compile(r"^(?:--- |\+\+\+ |rename from |rename to |copy from |copy to )([^\t\n]+)", re.MULTILINE)
+_PATH_LINE = re.compile(r"^(--- |\+\+\+ |rename from |rename to |copy from |copy to )([^\t\n]+)", re.MULTILINE)
 
 
 def _unquote(name: str) -> str:
@@ -157,8 +163,11 @@ def _unquote(name: str) -> str:
 def section_paths(section: str) -> list[str]:
     """The paths one `diff --git` section names (both sides of a rename), read from its ---/+++/rename lines, which
     hold the whole name even with spaces, or from the header when there are none (binary, mode-only changes)."""
-    names = [_unquote(n.rstrip()) for n in _PATH_LINE.findall(section)]
-    names = [_strip_prefix(n) for n in names if n != "/dev/null"]
+    names = []
+    for kind, name in _PATH_LINE.findall(section):
+        name = _unquote(name.rstrip())
+        if name != "/dev/null":
+            names.append(_strip_prefix(name) if kind in ("--- ", "+++ ") else name)  # rename/copy lines: no a/ b/
     if not names:
         header = section.split("\n", 1)[0][len("diff --git "):]
         if header.startswith('"'):
@@ -174,6 +183,11 @@ def file_sections(diff: str) -> list[tuple[list[str], str]]:
     patch_files), so a malformed model patch can still be inspected."""
     starts = [m.start() for m in _SECTION_START.finditer(diff)]
     return [(section_paths(diff[a:b]), diff[a:b]) for a, b in zip(starts, starts[1:] + [len(diff)])]
+
+
+def model_files(diff: str) -> set[str]:
+    """Every path a diff names (both sides of renames); never raises."""
+    return {path for paths, _ in file_sections(diff) for path in paths}
 
 
 def drop_files(diff: str, unwanted: Callable[[str, str], bool]) -> tuple[str, list[str]]:

@@ -7,22 +7,23 @@ files it touches between markers, and the log is graded with the official parser
 from __future__ import annotations
 
 import dataclasses
-import re
 import secrets
 import subprocess
 import time
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Protocol
 
 from ..sandbox.base import Limits, SandboxError
 from ..scoring.executor import ExecResult
 from .dataset import Instance
-from .diffs import PatchError, apply_patch, drop_files
+from .diffs import PatchError, apply_patch, drop_files, model_files
 from .environment import EnvBuilder, EnvError
 from .eval_script import discarded_test_edits, eval_script, extract_test_log
 from .grading import grade
 from .guard import read_guard
+from .infrastructure import is_test_infrastructure
 from .repos import RepoCache, mark_tainted, reset_clean
 from .spec import EvalSpec, eval_spec
 
@@ -138,51 +139,12 @@ class DockerSweSandbox:
         return ScriptRun(run.log, run.exit_code, run.timed_out, run.duration_s, run.infra_error)
 
 
-TEST_INFRASTRUCTURE = ("conftest.py", "pytest.ini", "sitecustomize.py", "usercustomize.py")
-PYTEST_CONFIG_FILES = ("pyproject.toml", "setup.cfg", "tox.ini")  # pytest reads its own section from these
-_INI_HEADER = re.compile(r"\s*\[([^\]]+)\]")
-_PYTEST_SECTION = re.compile(r"pytest$|tool:pytest$|tool\.pytest(\..*)?$|.*pytest11")
-_PYTEST_SETTING = re.compile(
-    r"\b(addopts|python_files|python_classes|python_functions|testpaths|norecursedirs|required_plugins|pytest_plugins"
-    r"|confcutdir|rootdir|usefixtures|filterwarnings|xfail_strict|pytest11)\b|(^|[\s\"'=])-p")
-
-
-def is_test_infrastructure(path: str, section: str = "") -> bool:
-    """Files that decide how tests run rather than what the code does: a model's edits to them are never evaluated
-    (stricter than the official harness, which would apply them: a conftest.py can mark every test passed, a pytest
-    section's addopts can load a plugin that does). `section` is the file's part of the patch: pyproject.toml,
-    setup.cfg and tox.ini count only when the edit touches pytest's configuration."""
-    name = path.rsplit("/", 1)[-1]
-    if name in TEST_INFRASTRUCTURE or name.endswith(".pth"):
-        return True
-    return name in PYTEST_CONFIG_FILES and _changes_pytest_config(section)
-
-
-def _changes_pytest_config(section: str) -> bool:
-    """Whether a changed line of this file's diff lies in a pytest section, or is a pytest setting wherever it is (a
-    hunk need not show its section's header)."""
-    in_hunk = in_pytest = False
-    for line in section.splitlines():
-        if line.startswith("@@"):
-            in_hunk, in_pytest = True, False
-            continue
-        if not in_hunk or not line:
-            continue
-        body = line[1:]
-        header = _INI_HEADER.match(body)
-        if header:
-            in_pytest = bool(_PYTEST_SECTION.match(header.group(1).strip().strip('"')))
-        if line[0] in "+-" and (in_pytest or _PYTEST_SETTING.search(body)):
-            return True
-    return False
-
-
 def evaluate_patch(instance: Instance, model_patch: str, sandbox: SweSandbox, worktree: Path) -> ExecResult:
     """Run and grade one patch. Environment and sandbox failures are infrastructure (score None), never the model's."""
     spec = dataclasses.replace(eval_spec(instance), guard_nonce=secrets.token_hex(8))
     started = time.monotonic()
     discarded = discarded_test_edits(model_patch, spec)
-    model_patch, infrastructure = drop_files(model_patch, is_test_infrastructure)
+    model_patch, infrastructure = drop_files(model_patch, partial(is_test_infrastructure, worktree=worktree))
     try:
         run = sandbox.run_eval(instance, spec, model_patch, worktree)
     except EnvError as exc:
@@ -204,7 +166,8 @@ def evaluate_patch(instance: Instance, model_patch: str, sandbox: SweSandbox, wo
                           "env_error", max_score=1, process={**process, "log_tail": extract_test_log(run.log, 4000)})  # fmt: skip
     result = grade(instance, spec, run.log)
     guard = read_guard(run.log, spec.guard_nonce)
-    veto = guard.veto(result.statuses) if result.resolved else None
+    required = [*instance.fail_to_pass, *instance.pass_to_pass]
+    veto = guard.veto(result.statuses, required, model_files(model_patch)) if result.resolved else None
     process["log_tail"] = extract_test_log(run.log, keep=4000)
     status = "resolved" if result.resolved and not veto else "timeout" if run.timed_out else "unresolved"
     reason = veto or _reason(result, run)

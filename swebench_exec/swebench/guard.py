@@ -1,10 +1,12 @@
 """The log guard: a check on the official grading for pytest-run repositories, against logs forged in-process.
 
 The official harness grades the test log, and the code under test runs inside the test process: it can print PASSED
-lines for tests that failed and leave with status 0, or rewrite pytest's reports as they are made. The eval script
-therefore loads a small pytest plugin (pytest_guard_plugin.py) before any code under test; it records, tagged with a
-per-evaluation nonce, which tests really failed, whether the session finished, and whether pytest's reporting
-functions were replaced. After the official grading, `GuardReport.veto` withdraws a `resolved` the records contradict.
+lines for tests that failed and leave with status 0, rewrite pytest's reports as they are made, xfail or skip its own
+failures, or stop test functions from running. The eval script therefore loads a small pytest plugin
+(pytest_guard_plugin.py) before any code under test; it records, tagged with a per-evaluation nonce, which tests
+really failed, which were skipped by a raise from which file, whether the session finished, which of pytest's
+functions were replaced, and where test-run hooks registered during the run live. After the official grading,
+`GuardReport.veto` withdraws a `resolved` the records contradict for a FAIL_TO_PASS or PASS_TO_PASS test.
 
 It only ever turns `resolved` into not resolved, and only on evidence no honest run produces, so honest runs grade
 exactly as the official harness grades them. Runners other than pytest (django's runtests.py, sympy's bin/test) are
@@ -14,27 +16,30 @@ from __future__ import annotations
 
 import json
 import re
-import shlex
 from dataclasses import dataclass, field
 from pathlib import Path
 
-PLUGIN_MODULE = "bench_exec_guard"
+PLUGIN_PREFIX = "bench_exec_guard_"  # + the nonce: a module the patch could not have planted under that name
 PLUGIN_SOURCE = Path(__file__).with_name("pytest_guard_plugin.py")
 HEREDOC_DELIMITER = "EOF_BENCH_EXEC_GUARD"
 PASSING = ("PASSED", "XFAIL")  # statuses the official grading counts as a pass
+SKIP_PASSING = ("XFAIL", "SKIPPED")  # ... and a skipped PASS_TO_PASS test counts as maintained
+UNFINISHED_EXIT = (2, 3)  # pytest's "interrupted" and "internal error": the session did not run its tests through
 
 
 def install_lines(nonce: str) -> list[str]:
     """Bash lines that make the plugin importable (the env's site-packages when writable, as in a disposable
     container, else a temporary directory on PYTHONPATH) and have pytest load it; run after the env is active."""
+    if not nonce.isalnum():
+        raise ValueError(f"the guard's nonce must be alphanumeric, not {nonce!r}")
     source = PLUGIN_SOURCE.read_text(encoding="utf-8")
-    target = f'"$BENCH_GUARD_DIR/{PLUGIN_MODULE}.py"'
+    module = PLUGIN_PREFIX + nonce
     return [
         "BENCH_GUARD_DIR=$(python -c 'import sysconfig; print(sysconfig.get_paths()[\"purelib\"])' 2>/dev/null || true)",
         'if [ -z "$BENCH_GUARD_DIR" ] || [ ! -w "$BENCH_GUARD_DIR" ]; then BENCH_GUARD_DIR=$(mktemp -d); '
         'export PYTHONPATH="$BENCH_GUARD_DIR${PYTHONPATH:+:$PYTHONPATH}"; fi',
-        f"cat > {target} <<'{HEREDOC_DELIMITER}'\n{source}{HEREDOC_DELIMITER}",
-        f"export PYTEST_PLUGINS={PLUGIN_MODULE} BENCH_GUARD_NONCE={shlex.quote(nonce)}",
+        f"cat > \"$BENCH_GUARD_DIR/{module}.py\" <<'{HEREDOC_DELIMITER}'\n{source}{HEREDOC_DELIMITER}",
+        f"export PYTEST_PLUGINS={module} BENCH_GUARD_NONCE={nonce}",
     ]
 
 
@@ -43,32 +48,41 @@ class GuardReport:
     """What the plugin recorded in one evaluation's log."""
 
     sessions: int = 0  # pytest sessions that started with the plugin loaded
-    finished: int = 0  # ... and reached their end
-    failed: dict[str, dict] = field(default_factory=dict)  # test id -> what really happened
+    exit_statuses: list[int] = field(default_factory=list)  # ... of those that reached their end
+    failed: dict[str, dict] = field(default_factory=dict)  # test id -> how it really failed (last call still failing)
+    skipped_from: dict[str, str] = field(default_factory=dict)  # test id -> file whose raise skipped / xfailed it
     replaced: list[str] = field(default_factory=list)  # pytest internals swapped during the run
+    hook_files: list[str] = field(default_factory=list)  # files of test-run hooks registered after pytest started
 
     @property
     def active(self) -> bool:
         return self.sessions > 0
 
-    def veto(self, statuses: dict[str, str]) -> str | None:
-        """Why the official statuses cannot be trusted, or None. `statuses`: test -> official TestStatus value."""
+    def veto(self, statuses: dict[str, str], required: list[str], changed: set[str]) -> str | None:
+        """Why the official statuses of the `required` tests (FAIL_TO_PASS + PASS_TO_PASS) cannot be trusted, or None.
+        `statuses`: test -> official TestStatus value; `changed`: the paths the model's patch touches."""
         if not self.active:
             return None
         if self.replaced:
             return f"log forged: the code under test replaced pytest's {', '.join(self.replaced)}"
-        forged = sorted(t for t in self.failed if statuses.get(t) in PASSING)
+        planted = sorted(f for f in self.hook_files if f in changed)
+        if planted:
+            return f"log forged: the patch registers pytest hooks that run or report tests ({', '.join(planted)})"
+        forged = [t for t in required if t in self.failed and statuses.get(t) in PASSING]
         if forged:
             more = f" and {len(forged) - 1} more" if len(forged) > 1 else ""
             return f"log forged: the log reports {forged[0]}{more} as passed, but it failed ({self.failed[forged[0]]['error']})"
-        if self.finished < self.sessions:
-            return ("log untrusted: pytest never finished its session (os._exit, a crash or a kill in the test "
-                    "process), so its PASSED lines are not evidence")  # fmt: skip
+        dodged = [t for t in required if self.skipped_from.get(t) in changed and statuses.get(t) in SKIP_PASSING]
+        if dodged:
+            return f"log forged: {dodged[0]} was skipped or xfailed from the patched {self.skipped_from[dodged[0]]}"
+        if len(self.exit_statuses) < self.sessions or any(s in UNFINISHED_EXIT for s in self.exit_statuses):
+            return ("log untrusted: pytest did not finish its session (interrupted, os._exit, a crash or a kill in "
+                    "the test process), so its PASSED lines are not evidence")  # fmt: skip
         return None
 
     def record(self) -> dict:
-        return {"sessions": self.sessions, "finished": self.finished, "failed": len(self.failed),
-                "replaced": list(self.replaced)}  # fmt: skip
+        return {"sessions": self.sessions, "finished": len(self.exit_statuses), "failed": len(self.failed),
+                "replaced": list(self.replaced), "hook_files": list(self.hook_files)}  # fmt: skip
 
 
 def read_guard(log: str, nonce: str) -> GuardReport:
@@ -79,12 +93,19 @@ def read_guard(log: str, nonce: str) -> GuardReport:
             record = json.loads(match.group(1))
         except ValueError:
             continue
-        event = record.get("event")
+        if not isinstance(record, dict):
+            continue
+        event, test = record.get("event"), record.get("test")
         if event == "start":
             report.sessions += 1
         elif event == "end":
-            report.finished += 1
+            report.exit_statuses.append(record.get("exitstatus") if isinstance(record.get("exitstatus"), int) else -1)
             report.replaced += [r for r in record.get("replaced", []) if r not in report.replaced]
-        elif event == "failed" and isinstance(record.get("test"), str):
-            report.failed.setdefault(record["test"], record)
+            report.hook_files += [f for f in record.get("hook_files", []) if f not in report.hook_files]
+        elif event == "failed" and isinstance(test, str):
+            report.failed[test] = record
+        elif event == "ok" and isinstance(test, str):
+            report.failed.pop(test, None)
+        elif event == "skipped" and isinstance(test, str) and isinstance(record.get("origin"), str):
+            report.skipped_from[test] = record["origin"]
     return report

@@ -124,9 +124,10 @@ class DockerSweSandbox:
         from ..sandbox.docker import run_script
 
         inner = eval_script(instance, spec, repo_dir="/testbed", activate="conda")
+        # The tree is the image's, as the official harness uses it: no reset or clean (a clean would delete in-place
+        # builds, git-ignored compiled extensions among them, and a reset the image's own edits to tracked files).
         wrapper = "\n".join([
             "cd /testbed",
-            f"git reset --hard --quiet {instance.base_commit} && git clean -fdxq",
             "if [ -s /tmp/model.patch ]; then",
             "  git apply -v /tmp/model.patch || patch --batch --fuzz=5 -p1 -i /tmp/model.patch"
             f" || {{ echo '{MODEL_PATCH_FAIL}'; exit 96; }}",

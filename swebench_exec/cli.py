@@ -47,7 +47,7 @@ def _model_options(parser: argparse.ArgumentParser) -> None:
                        help="USD per million input,output tokens (or MODEL=BLENDED); repeatable; overrides --models-file")  # fmt: skip
     group.add_argument("--max-cost", type=float, metavar="USD", help="start no new call once the run has spent this much")
     group.add_argument("--request-timeout", type=_positive_seconds, default=300.0,
-                       help="seconds a call may wait for the server between bytes (default 300)")  # fmt: skip
+                       help="seconds one attempt may take, from connecting to the last byte of the reply (default 300)")  # fmt: skip
     group.add_argument("--retries", type=int, default=5, help="retries of rate-limited / failed calls (default 5)")
 
 

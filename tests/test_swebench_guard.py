@@ -4,6 +4,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import sysconfig
 import textwrap
 from functools import partial
 from pathlib import Path
@@ -69,7 +70,10 @@ def run_guarded(tmp_path: Path, files: dict[str, str], nonce: str = NONCE) -> st
     as a container's does); the log as the grading sees it."""
     venv = Path(os.environ.get("GUARD_TEST_VENV", tmp_path / "venv"))  # another Python/pytest: a venv that has them
     if not venv.exists():
-        subprocess.run([sys.executable, "-m", "venv", "--without-pip", "--system-site-packages", str(venv)], check=True)
+        subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
+        # pytest from this environment (a venv or not); the new venv's own site-packages stays its own
+        site = next(venv.glob("lib/python*/site-packages"))
+        (site / "outer.pth").write_text("\n".join(sorted({sysconfig.get_paths()[k] for k in ("purelib", "platlib")})))
     project = tmp_path / "project"
     for name, text in files.items():
         path = project / name

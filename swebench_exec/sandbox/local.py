@@ -117,9 +117,9 @@ def _process_tag(pid: int) -> str | None:
 
 @lru_cache(maxsize=None)
 def sweep_orphans() -> int:
-    """Kill bwrap processes left by a harness that was SIGKILLed while bwrap was setting up (bwrap's child waits
-    forever for a parent that died before releasing it; it never runs the program, but it would stay). Runs once per
-    process, before its first sandbox. Returns how many it killed."""
+    """Kill the bwrap processes whose harness is gone: a harness SIGKILLed while bwrap was setting up can leave a
+    child waiting for ever for a parent that died, or an init that had not armed its watch yet, its program running.
+    Runs once per process, before its first sandbox. Returns how many it killed."""
     killed = 0
     for entry in Path("/proc").iterdir():
         try:
@@ -188,7 +188,7 @@ class LocalSandbox:
                 os.close(status_write) if _is_open(status_write) else None
                 status = _drain_fd(status_read)
             if STARTED not in status:  # the program never started: the sandbox failed, not the model
-                raise SandboxError(f"{detect_isolation()} could not set up the sandbox: {proc.stderr.strip()[-300:]}")
+                raise SandboxError(f"the {detect_isolation()} sandbox never started the program: {proc.stderr.strip()[-300:]}")
             return proc
         finally:
             if uid is not None:

@@ -177,3 +177,34 @@ def test_network_is_off_when_isolation_is_available(tmp_path):
         assert proc.stdout.startswith("blocked")
     else:
         assert proc.stdout.startswith("connected")
+
+
+def test_a_sandbox_whose_set_up_fails_once_is_set_up_again(tmp_path, monkeypatch):
+    """bwrap's set-up fails now and then while other mounts come and go; the program never ran, so it is tried
+    again (a set-up that keeps failing is a SandboxError after SETUP_ATTEMPTS, never a model failure)."""
+    from swebench_exec.sandbox.base import SandboxError
+    from swebench_exec.sandbox.local import SETUP_ATTEMPTS
+
+    if detect_isolation() != "bwrap":
+        pytest.skip("the failure is made with a bwrap option")
+    sandbox = LocalSandbox()
+    real, calls = sandbox._command, []
+
+    def failing(times: int):
+        def command(args, cwd, uid, timeout, status_fd):
+            calls.append(1)
+            line = real(args, cwd, uid, timeout, status_fd)
+            if len(calls) <= times:  # a bind source that is not there: bwrap gives up before the program starts
+                at = line.index("bwrap") + 1
+                line = line[:at] + ["--ro-bind", str(tmp_path / "vanished"), "/vanished"] + line[at:]
+            return line
+        return command
+
+    monkeypatch.setattr(sandbox, "_command", failing(1))
+    proc = sandbox.run(["python", "-c", "print('ran')"], cwd=tmp_path)
+    assert (proc.stdout, proc.returncode, len(calls)) == ("ran\n", 0, 2)
+    calls.clear()
+    monkeypatch.setattr(sandbox, "_command", failing(SETUP_ATTEMPTS))
+    with pytest.raises(SandboxError, match=f"never started the program \\({SETUP_ATTEMPTS} attempts\\)"):
+        sandbox.run(["python", "-c", "print('ran')"], cwd=tmp_path)
+    assert len(calls) == SETUP_ATTEMPTS

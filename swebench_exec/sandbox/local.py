@@ -33,6 +33,7 @@ UNSHARE = ("unshare", "--net", "--pid", "--fork", "--kill-child", "--mount-proc"
 # program) is removed by the next run's sweep_orphans().
 DIE_WITH_US = ["setpriv", "--pdeathsig", "KILL", "--"]
 STARTED = "started"
+SETUP_ATTEMPTS = 3  # a sandbox that never started the program is set up again, at most this often
 LIFELINE = f'printf {STARTED} > /proc/self/fd/"$0" && exec "$@"'  # (dash cannot name fds above 9)
 SCRATCH_BYTES = 64 * 1024 * 1024  # each private tmpfs (/tmp, /var/tmp, /dev/shm, ...)
 FIRST_SANDBOX_UID = 200_000  # uids needn't exist; each harness process takes a random block of its own above this
@@ -180,22 +181,33 @@ class LocalSandbox:
                 for tree in (cwd, *map(Path, self.writable)):
                     _chown_tree(tree, uid)
             _hide_from_same_user()
-            status_read, status_write = os.pipe()
-            try:
-                command = self._command(list(args), cwd, uid, timeout, status_write)
-                proc = self._execute(command, list(args), cwd, stdin, timeout, status_write)
-            finally:
-                os.close(status_write) if _is_open(status_write) else None
-                status = _drain_fd(status_read)
-            if STARTED not in status:  # the program never started: the sandbox failed, not the model
-                raise SandboxError(f"the {detect_isolation()} sandbox never started the program: {proc.stderr.strip()[-300:]}")
-            return proc
+            for attempt in range(1, SETUP_ATTEMPTS + 1):
+                proc, started = self._start(list(args), cwd, uid, stdin, timeout)
+                if started:
+                    return proc
+                # the program never ran, so trying again is safe: bwrap's set-up fails now and then while other
+                # mounts come and go (docker's overlays), and that is the sandbox's failure, never the model's
+            raise SandboxError(f"the {detect_isolation()} sandbox never started the program ({attempt} attempts): "
+                               f"{proc.stderr.strip()[-300:]}")  # fmt: skip
         finally:
             if uid is not None:
                 _UIDS.release(uid)
 
     def environment(self, cwd: Path) -> dict[str, str]:
         return {**_sandbox_env(cwd), **self.env}
+
+    def _start(
+        self, args: list[str], cwd: Path, uid: int | None, stdin: str | None, timeout: float
+    ) -> tuple[SandboxedProcess, bool]:
+        """One run, and whether the program started (the lifeline said so)."""
+        status_read, status_write = os.pipe()
+        try:
+            command = self._command(args, cwd, uid, timeout, status_write)
+            proc = self._execute(command, args, cwd, stdin, timeout, status_write)
+        finally:
+            os.close(status_write) if _is_open(status_write) else None
+            status = _drain_fd(status_read)
+        return proc, STARTED in status
 
     def _command(
         self, args: list[str], cwd: Path, uid: int | None, timeout: float, status_fd: int

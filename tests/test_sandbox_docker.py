@@ -350,6 +350,8 @@ def test_concurrent_runs_do_not_interfere(tmp_path, docker_base_image):
 def test_ctrl_c_during_a_run_removes_the_container(tmp_path, docker_base_image):
     if threading.current_thread() is not threading.main_thread():
         pytest.skip("SIGINT reaches only the main thread")
+    # Ctrl-C as a terminal delivers it, even when this session was started with SIGINT ignored (a background job)
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
     timer = threading.Timer(2.0, os.kill, args=(os.getpid(), signal.SIGINT))
     timer.start()
     try:
@@ -358,6 +360,7 @@ def test_ctrl_c_during_a_run_removes_the_container(tmp_path, docker_base_image):
             run(tmp_path, docker_base_image, source, Limits(timeout_s=30))
     finally:
         timer.cancel()
+        signal.signal(signal.SIGINT, previous)
     assert leftover_containers(mine_only=True) == []
 
 

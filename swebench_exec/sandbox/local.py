@@ -130,7 +130,8 @@ def sweep_orphans() -> int:
         if argv[0] != b"bwrap" or OWNER_TAG.encode() not in argv:
             continue
         owner = argv[argv.index(OWNER_TAG.encode()) + 1].decode(errors="replace")
-        if not owner.split(":")[0].isdigit() or _process_tag(int(owner.split(":")[0])) != owner:
+        pid = owner.partition(":")[0]
+        if not pid.isdigit() or _process_tag(int(pid)) != owner:
             try:
                 os.kill(int(entry.name), signal.SIGKILL)
                 killed += 1

@@ -185,9 +185,9 @@ def file_sections(diff: str) -> list[tuple[list[str], str]]:
     return [(section_paths(diff[a:b]), diff[a:b]) for a, b in zip(starts, starts[1:] + [len(diff)])]
 
 
-def model_files(diff: str) -> set[str]:
-    """Every path a diff names (both sides of renames); never raises."""
-    return {path for paths, _ in file_sections(diff) for path in paths}
+def patch_paths(diff: str) -> list[str]:
+    """Every path a diff names (both sides of renames), once each, in the diff's order; never raises."""
+    return list(dict.fromkeys(path for paths, _ in file_sections(diff) for path in paths))
 
 
 def drop_files(diff: str, unwanted: Callable[[str, str], bool]) -> tuple[str, list[str]]:

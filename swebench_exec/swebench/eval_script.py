@@ -23,7 +23,7 @@ import re
 import shlex
 from typing import Any
 
-from .diffs import file_sections
+from .diffs import patch_paths
 from .guard import install_lines
 from .spec import CONDA_ENV, TESTBED, EvalSpec, field_of
 
@@ -176,8 +176,7 @@ def discarded_test_edits(model_patch: str | None, spec: EvalSpec) -> list[str]:
     if not model_patch:
         return []
     test_files = set(spec.test_files)
-    touched = [path for paths, _ in file_sections(model_patch) for path in paths]
-    return list(dict.fromkeys(path for path in touched if path in test_files))
+    return [path for path in patch_paths(model_patch) if path in test_files]
 
 
 _MARKER_PREFIX = re.compile(r"(?:\++ (?::|echo) '?)?")

@@ -18,7 +18,7 @@ from typing import Protocol
 from ..sandbox.base import Limits, SandboxError
 from ..scoring.executor import ExecResult
 from .dataset import Instance
-from .diffs import PatchError, apply_patch, drop_files, model_files
+from .diffs import PatchError, apply_patch, drop_files, patch_paths
 from .environment import EnvBuilder, EnvError
 from .eval_script import discarded_test_edits, eval_script, extract_test_log
 from .grading import grade
@@ -168,7 +168,7 @@ def evaluate_patch(instance: Instance, model_patch: str, sandbox: SweSandbox, wo
     result = grade(instance, spec, run.log)
     guard = read_guard(run.log, spec.guard_nonce)
     required = [*instance.fail_to_pass, *instance.pass_to_pass]
-    veto = guard.veto(result.statuses, required, model_files(model_patch)) if result.resolved else None
+    veto = guard.veto(result.statuses, required, set(patch_paths(model_patch))) if result.resolved else None
     process["log_tail"] = extract_test_log(run.log, keep=4000)
     status = "resolved" if result.resolved and not veto else "timeout" if run.timed_out else "unresolved"
     reason = veto or _reason(result, run)

@@ -19,7 +19,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-PLUGIN_PREFIX = "bench_exec_guard_"  # + the nonce: a module the patch could not have planted under that name
+PLUGIN_NAME = "bench_exec_guard"  # the plugin's module is PLUGIN_NAME_<nonce>: the patch cannot have planted it
 PLUGIN_SOURCE = Path(__file__).with_name("pytest_guard_plugin.py")
 HEREDOC_DELIMITER = "EOF_BENCH_EXEC_GUARD"
 PASSING = ("PASSED", "XFAIL")  # statuses the official grading counts as a pass
@@ -33,7 +33,7 @@ def install_lines(nonce: str) -> list[str]:
     if not nonce.isalnum():
         raise ValueError(f"the guard's nonce must be alphanumeric, not {nonce!r}")
     source = PLUGIN_SOURCE.read_text(encoding="utf-8")
-    module = PLUGIN_PREFIX + nonce
+    module = f"{PLUGIN_NAME}_{nonce}"
     return [
         "BENCH_GUARD_DIR=$(python -c 'import sysconfig; print(sysconfig.get_paths()[\"purelib\"])' 2>/dev/null || true)",
         'if [ -z "$BENCH_GUARD_DIR" ] || [ ! -w "$BENCH_GUARD_DIR" ]; then BENCH_GUARD_DIR=$(mktemp -d); '

@@ -29,13 +29,13 @@ except ModuleNotFoundError:  # Python < 3.11
     import tomli as tomllib
 
 from .diffs import PatchError, patch_files, post_patch_contents
+from .guard import PLUGIN_NAME
 
 TEST_INFRASTRUCTURE = ("conftest.py", "pytest.ini", ".pytest.ini", "pytest.toml", ".pytest.toml", "sitecustomize.py",
                        "usercustomize.py")  # fmt: skip
 PACKAGE_METADATA = (".dist-info", ".egg-info", ".egg-link")
 RUNNER_MODULES = ("pytest", "_pytest", "pluggy")  # what `python -m pytest` imports before any plugin runs
 MODULE_SUFFIXES = (".py", ".pyc", ".pyw", ".so", ".pyd")  # a top-level file importable as a module
-GUARD_PREFIX = "bench_exec_guard"  # guard.PLUGIN_PREFIX without its nonce
 PYTEST_CONFIG_FILES = ("pyproject.toml", "setup.cfg", "tox.ini")  # pytest reads its own section from these
 INI_SECTIONS = {"setup.cfg": ("tool:pytest", "pytest"), "tox.ini": ("pytest",)}
 IGNORED_KEYS = frozenset({"filterwarnings", "markers"})  # an honest fix may add a warning filter or a marker
@@ -60,7 +60,7 @@ def is_test_infrastructure(path: str, section: str = "", worktree: Path | None =
 
 def _installs_or_shadows(parts: list[str]) -> bool:
     """Package metadata anywhere on the path, a top-level stand-in for the test runner, or a guard look-alike."""
-    if any(part.endswith(PACKAGE_METADATA) or part.startswith(GUARD_PREFIX) for part in parts):
+    if any(part.endswith(PACKAGE_METADATA) or part.startswith(PLUGIN_NAME) for part in parts):
         return True
     top = parts[0]
     if len(parts) > 1:  # a package (or namespace package) directory

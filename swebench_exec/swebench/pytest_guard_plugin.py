@@ -9,7 +9,8 @@ early. This plugin writes, to the real stdout (duplicated before pytest captures
 it saw itself:
   start    when pytest starts;
   failed   a test whose setup or call raised (not a skip or an expected failure), whatever its report later said;
-  ok       a test that failed before and then ran clean (a rerun plugin);
+  ok       a test that failed before and then ran clean (a rerun plugin; a failed subtest, whose report is made
+           through the same hook, before its test's own);
   skipped  a test skipped or xfailed by a raise, with the file that raised it;
   end      when the session finishes: its exit status, pytest internals replaced meanwhile, and the files of test-run
            hooks registered after pytest started.
@@ -126,18 +127,15 @@ def pytest_runtest_makereport(item, call):
     if not _CONFIG or item.config is not _CONFIG[0] or call.when not in ("setup", "call"):
         return
     try:
-        report = outcome.get_result()
+        reported = outcome.get_result().outcome
     except Exception:
-        report = None
-    if "subtest" in type(report).__name__.lower():
-        return  # a subtest's own report: the official parser reads the test's
+        reported = "?"
     excinfo = call.excinfo
     if excinfo is not None and isinstance(excinfo.value, _skip_kinds()):
         _emit("skipped", test=item.nodeid, when=call.when, origin=_raised_from(excinfo, item.config))
     elif excinfo is not None and not _expects_failure(item):
         _FAILED.add(item.nodeid)
-        _emit("failed", test=item.nodeid, when=call.when, error=excinfo.typename,
-              reported=getattr(report, "outcome", "?"))
+        _emit("failed", test=item.nodeid, when=call.when, error=excinfo.typename, reported=reported)
     elif excinfo is None and call.when == "call" and item.nodeid in _FAILED:
         _FAILED.discard(item.nodeid)
         _emit("ok", test=item.nodeid)

@@ -5,9 +5,10 @@ Two entry points share the same machinery:
 - `DockerSandbox` implements the `Sandbox` protocol for the public tier. Each `run()` creates a container from a local
   image (built by `scripts/build_base_image.sh`; no registry needed), copies the run's directory in with `put_archive`
   (to /sandbox, the working directory), runs the program as an unprivileged user with a read-only root, no capabilities,
-  no network and memory/pids/CPU limits, enforces the timeout inside the container (`timeout -s KILL`) and outside
-  (wait timeout, then kill), keeps the head and tail of its output, copies the files it wrote back into the run's
-  directory (bounded; regular files only, never through a link), and removes the container whatever happens.
+  no network and memory/pids/CPU limits, enforces the timeout inside the container (`timeout -s KILL` as pid 1, out of
+  the program's reach) and outside (wait timeout, then kill), keeps the head and tail of its output, copies the files
+  it wrote back into the run's directory (bounded; regular files only, never through a link), and removes the container
+  whatever happens.
 - `run_script()` serves the SWE-bench tier: a bash script in a container of a per-instance image whose repository lives
   at `workdir` (e.g. /testbed), with the given files put in first, returning the merged log.
 
@@ -563,7 +564,9 @@ class DockerSandbox:
             environment=_sandbox_env(),
             network_disabled=True,
             hostname="sandbox",
-            host_config=_host_config(limits, timeout, self.cpus, read_only=True, drop_privileges=True, cpu_rlimit=True),
+            host_config=_host_config(
+                limits, timeout, self.cpus, read_only=True, drop_privileges=True, cpu_rlimit=True, timer_is_init=True
+            ),
         )
         out, err = HeadTail(limits.output_keep_bytes), HeadTail(limits.output_keep_bytes)
         sinks = {_STDOUT: out, _STDERR: err}
@@ -628,8 +631,20 @@ def _sandbox_env() -> dict[str, str]:
 
 
 def _host_config(
-    limits: Limits, timeout: float, cpus: float, *, read_only: bool, drop_privileges: bool, cpu_rlimit: bool
+    limits: Limits,
+    timeout: float,
+    cpus: float,
+    *,
+    read_only: bool,
+    drop_privileges: bool,
+    cpu_rlimit: bool,
+    timer_is_init: bool,
 ) -> dict:
+    """Docker host settings for one run.
+
+    `timer_is_init` makes the `timeout` wrapper pid 1 instead of docker-init: the kernel ignores a SIGKILL sent to a
+    namespace's init from inside, so a program that kills its parent cannot end the timer (and the container) early.
+    The price is that orphans are never reaped, which only long test suites (the SWE-bench tier) would feel."""
     from docker.types import Mount, Ulimit
 
     memory = f"{limits.memory_mb}m"
@@ -643,7 +658,7 @@ def _host_config(
             Ulimit(name="fsize", soft=limits.file_size_mb * 1024 * 1024, hard=limits.file_size_mb * 1024 * 1024),
             Ulimit(name="nofile", soft=limits.open_files, hard=limits.open_files),
         ],
-        "init": True,  # a real pid 1 that reaps orphans
+        "init": not timer_is_init,
         "privileged": False,
     }
     if cpu_rlimit:
@@ -715,7 +730,13 @@ def run_script(
         environment={"LANG": "C.UTF-8", "LC_ALL": "C.UTF-8", "PYTHONDONTWRITEBYTECODE": "1"},
         network_disabled=True,
         host_config=_host_config(
-            limits, timeout, cpus, read_only=False, drop_privileges=drop_privileges, cpu_rlimit=False
+            limits,
+            timeout,
+            cpus,
+            read_only=False,
+            drop_privileges=drop_privileges,
+            cpu_rlimit=False,
+            timer_is_init=False,  # docker-init reaps the orphans a long test suite leaves
         ),
     )
     if user is not None:

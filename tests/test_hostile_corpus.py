@@ -299,7 +299,8 @@ def my_leftover_containers() -> list[str]:
 
 def run_in_worker(case: Case, sandbox_name: str, ctx: dict, image: str | None, user: int | None = None) -> dict:
     """Run the case from a fresh harness process whose real environment (/proc/<pid>/environ) holds the API key; as
-    `user` (a uid) when given, with an interpreter that user can run."""
+    `user` (a uid) when given, with an interpreter that user can run; from a temp dir when the case says
+    `harness_elsewhere`, else from the project checkout."""
     request = json.dumps({"case": case.id, "sandbox": sandbox_name, "ctx": ctx, "image": image})
     env = {**os.environ, "OPENROUTER_API_KEY": SECRET_KEY, "PYTHONPATH": str(ROOT)}
     command = [sys.executable, str(CORPUS / "hostile_runner.py")]
@@ -309,11 +310,15 @@ def run_in_worker(case: Case, sandbox_name: str, ctx: dict, image: str | None, u
         env["HOME"] = str(home)
         command = ["setpriv", f"--reuid={user}", f"--regid={user}", "--clear-groups", non_root_python(user),
                    str(CORPUS / "hostile_runner.py")]  # fmt: skip
+    elsewhere = Path(tempfile.mkdtemp(prefix="bbe-hostile-cwd-")) if case.get("harness_elsewhere") else None
     try:
-        done = subprocess.run(command, input=request, capture_output=True, text=True, env=env, cwd=ROOT, timeout=300)
+        done = subprocess.run(command, input=request, capture_output=True, text=True, env=env, cwd=elsewhere or ROOT,
+                              timeout=300)  # fmt: skip
     finally:
         if user is not None:
             subprocess.run(["rm", "-rf", "--", str(home)], check=False)
+        if elsewhere is not None:
+            elsewhere.rmdir()
     if RESULT_TAG not in done.stdout:
         return {"error": f"worker failed (exit {done.returncode}): {done.stderr[-2000:]}", "elapsed_s": 0.0}
     return json.loads(done.stdout.rsplit(RESULT_TAG, 1)[1])
@@ -406,7 +411,7 @@ def test_hostile(case: Case, sandbox: str, world: World, request):
     accepted = listen.accepted if listen else 0
     if sandbox == "local" and case.get("local_user") and IS_ROOT:
         out = run_in_worker(case, sandbox, ctx, image, user=NON_ROOT_UID)
-    elif case.get("worker"):
+    elif case.get("worker") or case.get("harness_elsewhere"):
         out = run_in_worker(case, sandbox, ctx, image)
     else:
         out = run_public_case(case, sandbox, ctx, image)

@@ -5,8 +5,8 @@ Two entry points share the same machinery:
 - `DockerSandbox` implements the `Sandbox` protocol for the public tier. Each `run()` creates a container from a local
   image (built by `scripts/build_base_image.sh`; no registry needed), copies the run's directory in with `put_archive`
   (to /sandbox, the working directory), runs the program as an unprivileged user with a read-only root, no capabilities,
-  no network and memory/pids/CPU limits, enforces the timeout inside the container (`timeout -s KILL` as pid 1, out of
-  the program's reach) and outside (wait timeout, then kill), keeps the head and tail of its output, copies the files
+  no network and memory/pids/CPU limits, enforces the timeout inside the container (`timeout -s KILL` as pid 1 under
+  root, out of the program's reach: it runs under another uid via `setpriv`) and outside (wait timeout, then kill), keeps the head and tail of its output, copies the files
   it wrote back into the run's directory (bounded; regular files only, never through a link), and removes the container
   whatever happens.
 - `run_script()` serves the SWE-bench tier: a bash script in a container of a per-instance image whose repository lives
@@ -53,6 +53,7 @@ SAFE_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 START_GRACE_S = 10.0  # outer wait beyond the inner timeout: container start and teardown under load
 COPY_BACK_CAP_BYTES = 256 * 1024 * 1024
 COPY_BACK_MAX_FILES = 20_000
+COPY_BACK_MAX_DEPTH = 64  # folders; deeper entries are the program's own business and stay in the container
 _STDOUT, _STDERR = 1, 2
 
 # ---------------------------------------------------------------------------------------------------------------------
@@ -408,9 +409,9 @@ def _safe_relative(name: str, top: str) -> str | None:
 
 
 def _copy_member(tar, member, root: Path, rel: str, copied_in: dict[str, str], seen_files: set[str],
-                 notes: list[str]) -> None:  # fmt: skip
+                 notes: list[str], verified: set[Path]) -> None:  # fmt: skip
     target = root / rel
-    if not _inside_without_links(root, target.parent):
+    if not _inside_without_links(root, target.parent, verified):
         notes.append(f"{rel}: not copied back (its folder is a link or outside the sandbox)")
         return
     if member.isdir():
@@ -435,7 +436,8 @@ def _copy_back(spool, root: Path, copied_in: dict[str, str]) -> list[str]:
     notes: list[str] = []
     root = root.resolve()
     seen_files: set[str] = set()
-    complete = True
+    verified: set[Path] = set()
+    complete, too_deep = True, 0
     top = SANDBOX_DIR.strip("/")
     with tarfile.open(fileobj=spool, mode="r:") as tar:
         for count, member in enumerate(tar, 1):
@@ -446,20 +448,29 @@ def _copy_back(spool, root: Path, copied_in: dict[str, str]) -> list[str]:
             rel = _safe_relative(member.name, top)
             if rel is None:
                 continue
+            if rel.count("/") >= COPY_BACK_MAX_DEPTH:
+                too_deep += 1
+                continue
             try:
-                _copy_member(tar, member, root, rel, copied_in, seen_files, notes)
+                _copy_member(tar, member, root, rel, copied_in, seen_files, notes, verified)
             except (OSError, RecursionError) as exc:  # e.g. a path deeper than PATH_MAX: the program's doing
                 notes.append(f"{rel[:120]}…: not copied back ({type(exc).__name__}: {getattr(exc, 'strerror', '')})")
+    if too_deep:
+        notes.append(f"{too_deep} entries more than {COPY_BACK_MAX_DEPTH} folders deep were not copied back")
     for rel in copied_in if complete else ():
         if rel not in seen_files:
             target = root / rel
-            if _inside_without_links(root, target.parent) and (target.is_file() or target.is_symlink()):
+            if _inside_without_links(root, target.parent, verified) and (target.is_file() or target.is_symlink()):
                 target.unlink()
     return notes
 
 
-def _inside_without_links(root: Path, folder: Path) -> bool:
-    """`folder` is `root` or below it, and no existing part of the way there is a symlink."""
+def _inside_without_links(root: Path, folder: Path, verified: set[Path]) -> bool:
+    """`folder` is `root` or below it, and no existing part of the way there is a symlink (missing parts are made).
+    Folders in `verified` passed this check earlier in the same copy-back and are not walked again, so a tree of many
+    files costs one walk per folder, not one per file (nothing but this copy-back writes under `root` meanwhile)."""
+    if folder in verified:
+        return True
     try:
         rel = folder.relative_to(root)
     except ValueError:
@@ -467,12 +478,15 @@ def _inside_without_links(root: Path, folder: Path) -> bool:
     current = root
     for part in rel.parts:
         current = current / part
+        if current in verified:
+            continue
         if current.is_symlink():
             return False
         if current.exists() and not current.is_dir():
             return False
         if not current.exists():
             current.mkdir(mode=0o755)
+        verified.add(current)
     return True
 
 
@@ -550,8 +564,10 @@ class DockerSandbox:
         cwd = Path(cwd)
         args = [str(a) for a in args]
         timeout = self.limits.timeout_s if timeout is None else float(timeout)
-        command = ["timeout", "-s", "KILL", f"{max(timeout, 0.01):.3f}", *map_arguments(args, cwd)]
         uid, gid = (int(x) for x in (self.user.split(":") + [self.user.split(":")[0]])[:2])
+        # pid 1 is the timer, as root; the program runs under another uid, so it can neither signal nor trace it
+        command = ["timeout", "-s", "KILL", f"{max(timeout, 0.01):.3f}",
+                   "setpriv", f"--reuid={uid}", f"--regid={gid}", "--clear-groups", "--", *map_arguments(args, cwd)]  # fmt: skip
         limits = self.limits
         client = self.client()
         container = _Container(
@@ -559,7 +575,7 @@ class DockerSandbox:
             self.image,
             command,
             stdin=stdin is not None,
-            user=self.user,
+            user="0:0",
             working_dir=SANDBOX_DIR,
             environment=_sandbox_env(),
             network_disabled=True,
@@ -642,9 +658,10 @@ def _host_config(
 ) -> dict:
     """Docker host settings for one run.
 
-    `timer_is_init` makes the `timeout` wrapper pid 1 instead of docker-init: the kernel ignores a SIGKILL sent to a
-    namespace's init from inside, so a program that kills its parent cannot end the timer (and the container) early.
-    The price is that orphans are never reaped, which only long test suites (the SWE-bench tier) would feel."""
+    `timer_is_init` makes the `timeout` wrapper pid 1 instead of docker-init, running as root with only the capabilities
+    to drop to the program's uid and to kill it: a program under another uid can neither kill nor ptrace it (and the kernel ignores
+    a SIGKILL sent to a namespace's init from inside), so it cannot end or stall the timer. The price is that orphans
+    are never reaped, which only long test suites (the SWE-bench tier) would feel."""
     from docker.types import Mount, Ulimit
 
     memory = f"{limits.memory_mb}m"
@@ -668,6 +685,9 @@ def _host_config(
     if drop_privileges:
         config["cap_drop"] = ["ALL"]
         config["security_opt"] = ["no-new-privileges"]
+        if timer_is_init:
+            # setpriv's uid drop, and the timer's kill of a process under another uid; the drop clears all of them
+            config["cap_add"] = ["SETUID", "SETGID", "KILL"]
     if read_only:
         config["read_only"] = True
         config["tmpfs"] = {"/tmp": "rw,nosuid,nodev,size=64m,mode=1777"}

@@ -1,8 +1,8 @@
 """The local sandbox: a temp dir, a throwaway uid, rlimits, and namespaces where the machine allows.
 
 Layers, strongest available first, and recorded in every result so nobody mistakes a weak run for a contained one:
-bubblewrap (read-only root, private /tmp, hidden home, no network, own pid namespace), else `unshare -n` (root only),
-else nothing but rlimits. As root the program runs under a uid of its own (so RLIMIT_NPROC really bounds a fork bomb
+bubblewrap (only the system trees read-only, private /tmp, no home, no network, own pid namespace), else
+`unshare -n` (root only), else nothing but rlimits. As root the program runs under a uid of its own (so RLIMIT_NPROC really bounds a fork bomb
 and root-owned files are out of reach); wall-clock timeouts kill the whole process group and reap it.
 """
 from __future__ import annotations
@@ -34,7 +34,15 @@ UNSHARE = ("unshare", "--net", "--pid", "--fork", "--kill-child", "--mount-proc"
 DIE_WITH_US = ["setpriv", "--pdeathsig", "KILL", "--"]
 STARTED = "started"
 SETUP_ATTEMPTS = 3  # a sandbox that never started the program is set up again, at most this often
-LIFELINE = f'printf {STARTED} > /proc/self/fd/"$0" && exec "$@"'  # (dash cannot name fds above 9)
+# The pipe is closed before the program starts: a program holding it could reopen it through /proc/self/fd and read
+# the token back, faking a set-up failure (its own failure unscored, and another try). bash can close a descriptor
+# above 9; dash cannot, so plain sh (where there is no bash) leaves it open.
+LIFELINE = {"bash": f'printf {STARTED} >&"$0" && eval "exec $0>&-" && exec "$@"',
+            "sh": f'printf {STARTED} > /proc/self/fd/"$0" && exec "$@"'}  # fmt: skip
+# The only host trees a bubblewrap sandbox sees (read-only), besides what a run binds in: the interpreter, and the
+# SWE-bench tier's venv and repository. Project checkouts (committed results hold reference answers), other users'
+# data and whatever else lies on the machine are simply not there.
+SYSTEM_TREES = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/etc", "/sys", "/nix")
 SCRATCH_BYTES = 64 * 1024 * 1024  # each private tmpfs (/tmp, /var/tmp, /dev/shm, ...)
 FIRST_SANDBOX_UID = 200_000  # uids needn't exist; each harness process takes a random block of its own above this
 OWNER_TAG = "BENCH_SANDBOX_OWNER"  # on each bwrap command line: which harness process (pid:start) it belongs to
@@ -46,6 +54,11 @@ def _works(*probe: str) -> bool:
         return subprocess.run(probe, capture_output=True, timeout=20).returncode == 0
     except (OSError, subprocess.TimeoutExpired):
         return False
+
+
+@lru_cache(maxsize=None)
+def _lifeline_shell() -> str:
+    return "bash" if shutil.which("bash") else "sh"
 
 
 def _is_root() -> bool:
@@ -231,7 +244,8 @@ class LocalSandbox:
             if uid is not None
             else []
         )
-        inner = ["sh", "-c", LIFELINE, str(status_fd), *drop_user, *rlimits, *args]
+        shell = _lifeline_shell()
+        inner = [shell, "-c", LIFELINE[shell], str(status_fd), *drop_user, *rlimits, *args]
         layer = detect_isolation()
         if layer == "bwrap":
             return DIE_WITH_US + _bwrap_prefix(cwd, self.environment(cwd), self.read_only, self.writable) + ["--"] + inner
@@ -299,40 +313,64 @@ class LocalSandbox:
 
 def _bwrap_prefix(cwd: Path, env: dict[str, str], read_only: list[str], writable: list[str]) -> list[str]:
     prefix = [
-        "bwrap", "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc",
+        "bwrap", *_system_binds(), "--dev", "/dev", "--proc", "/proc",
         "--unshare-net", "--unshare-pid", "--unshare-ipc", "--unshare-uts",
         "--die-with-parent", "--new-session", "--clearenv",
     ]  # fmt: skip
+    made: set[str] = set()  # folders that exist in the sandbox by now, apart from the system trees
     emptied = sorted({"/tmp", "/var/tmp", "/run", *_hidden_dirs()})
     scratch = ("/tmp", "/var/tmp", "/dev/shm")  # writable by the program, like a real machine's
     for hidden in ["/dev/shm", *emptied]:  # RAM-backed: sized, or a program could fill memory outside its limits
         perms = ["--perms", "1777"] if hidden in scratch else []
-        prefix += perms + ["--size", str(SCRATCH_BYTES), "--tmpfs", hidden]
+        prefix += _parents(hidden, made) + perms + ["--size", str(SCRATCH_BYTES), "--tmpfs", hidden]
+        made.add(hidden)
     for needed in sorted(_interpreter_dirs() | set(read_only)):
-        prefix += _bind_inside(emptied, needed, "--ro-bind")
+        if needed not in emptied:  # an emptied folder is hidden on purpose and not needed
+            prefix += _bind_inside(needed, "--ro-bind", made)
     for answers in _package_dirs():
         prefix += ["--tmpfs", answers]
     for path in [*writable, str(cwd)]:
-        prefix += _bind_inside(emptied, path, "--bind")
+        prefix += _bind_inside(path, "--bind", made)
     prefix += ["--chdir", str(cwd)]
     for key, value in {**env, OWNER_TAG: _process_tag(os.getpid())}.items():
         prefix += ["--setenv", key, value]
     return prefix
 
 
-def _bind_inside(emptied: list[str], path: str, bind: str) -> list[str]:
-    """Bind `path` back in; under an emptied dir, first make its parents walkable (bwrap would make them 0700)."""
+def _system_binds() -> list[str]:
     options: list[str] = []
-    parent = next((e for e in emptied if path.startswith(e + "/")), None)
-    if parent is None and path not in emptied and _is_root() and not _walkable(path):
+    for tree in SYSTEM_TREES:
+        if os.path.islink(tree):  # merged /usr: /bin -> usr/bin
+            options += ["--symlink", os.readlink(tree), tree]
+        elif os.path.isdir(tree):
+            options += ["--ro-bind", tree, tree]
+    return options
+
+
+def _in_system_tree(path: str) -> bool:
+    return any(path == tree or path.startswith(tree + "/") for tree in SYSTEM_TREES)
+
+
+def _parents(path: str, made: set[str]) -> list[str]:
+    """Make the folders above `path` that the sandbox lacks, walkable (bwrap would make them 0700)."""
+    options: list[str] = []
+    for parent in reversed(Path(path).parents[:-1]):  # top down, "/" excluded
+        folder = str(parent)
+        if _in_system_tree(folder):
+            break  # the host's own folders from here down
+        if folder not in made:
+            options += ["--perms", "0755", "--dir", folder]
+            made.add(folder)
+    return options
+
+
+def _bind_inside(path: str, bind: str, made: set[str]) -> list[str]:
+    """Bind host `path` in at the same place. Inside a system tree the host's folders lead to it, so the sandbox uid
+    must be able to walk them; elsewhere the way is made in the sandbox (see _parents)."""
+    if _in_system_tree(path) and _is_root() and not _walkable(path):
         raise SandboxError(f"the sandbox uid cannot reach {path}: use a world-traversable directory")
-    if parent is not None:
-        parts = Path(path).relative_to(parent).parts[:-1]
-        for depth in range(1, len(parts) + 1):
-            options += ["--perms", "0755", "--dir", str(Path(parent, *parts[:depth]))]
-    elif path in emptied:
-        return options  # hidden on purpose and not needed
-    return options + [bind, path, path]
+    made.add(path)
+    return _parents(path, made) + [bind, path, path]
 
 
 def _walkable(path: str) -> bool:

@@ -12,4 +12,5 @@ echo "== $("$venv/bin/python" --version): demo --model gold"
 (cd "$(dirname "$venv")" && "$venv/bin/bench-by-execution" demo --model gold --quiet --out gold.json | tail -3)
 echo "== $("$venv/bin/python" --version): parser and scorer tests"
 cd "$root" && "$venv/bin/python" -m pytest -q -p no:cacheprovider tests/test_parse_file_blocks.py \
-  tests/test_parse_paths.py tests/test_parse_fallback.py tests/test_tasks.py tests/test_stats.py tests/test_hostile_replies.py
+  tests/test_parse_paths.py tests/test_parse_fallback.py tests/test_tasks.py tests/test_stats.py tests/test_hostile_replies.py \
+  tests/test_format_score.py

@@ -183,7 +183,7 @@ def test_gold_report_writes_table_plot_and_page(gold_json, tmp_path, capsys):
     md = (out / "summary.md").read_text()
     assert "**gold** (public): **FORMAT_ONLY**" in md
     assert ("| public | gold | harnessed | 5/5 | 100.0 [100.0, 100.0] | 3.00 [3.00, 3.00] /3 | 5/5 "
-            "| 100% [57%, 100%] | ?/? | $0 | $0 |") in md
+            "| 100% [57%, 100%] | - | ?/? | $0 | $0 |") in md
     assert "| public | gold | bare | 5/5 | 0.0 [0.0, 0.0] |" in md
     assert str(gold_json) in md and "## How to read this" in md and "FORMAT_ONLY" in md.split("## How to read")[1]
     assert "None: every row was scored." in md

@@ -17,7 +17,6 @@ from ..run.summary import ARMS, is_scored, summarize
 from ..run.stats import wilson_interval
 
 SUMMARY_MD, PLOT_PNG, INDEX_HTML = "summary.md", "cost_vs_solve.png", "index.html"
-ROW_KEYS = ("model", "task_id", "arm", "outcome")
 TIER_ORDER = ("public", "swebench")
 
 
@@ -107,25 +106,6 @@ def _tier_of(row: dict, config: dict) -> str:
     return str(row.get("tier") or config.get("tier") or "public")
 
 
-def _load(path: Path) -> dict:
-    if path.is_dir():
-        raise OutputError(f"{path} is a directory; give results JSON files, e.g. {path}/*.json")
-    try:
-        document = load_results(path)
-    except (OSError, UnicodeDecodeError) as exc:
-        raise OutputError(f"cannot read {path}: {getattr(exc, 'strerror', None) or exc}") from None
-    except AttributeError:  # valid JSON that is not an object
-        raise OutputError(f"{path} is not a results JSON: not an object") from None
-    rows = document.get("rows")
-    if not isinstance(rows, list) or not isinstance(document.get("config", {}), dict):
-        raise OutputError(f"{path} is not a results JSON: no rows list")
-    for i, row in enumerate(rows):
-        missing = [k for k in ROW_KEYS if not isinstance(row, dict) or k not in row]
-        if missing:
-            raise OutputError(f"{path} is not a results JSON: row {i} has no {', '.join(missing)}")
-    return document
-
-
 def _sample(row: dict) -> int:
     sample = row.get("sample")
     return sample if isinstance(sample, int) else 0
@@ -150,7 +130,7 @@ def load_report_data(paths: list[Path]) -> ReportData:
         if resolved in seen:
             continue
         seen.add(resolved)
-        document = _load(path)
+        document = load_results(path)
         config = document.get("config") or {}
         index = len(sources)
         doc_rows = document["rows"]
@@ -178,7 +158,8 @@ def load_report_data(paths: list[Path]) -> ReportData:
             for tier in tiers:
                 stopped[tier][model] = why
     if not rows:
-        raise OutputError(f"nothing to report: {', '.join(str(s.path) for s in sources)} hold no rows")
+        names = ", ".join(str(s.path) for s in sources)
+        raise OutputError(f"nothing to report: {names} {'holds' if len(sources) == 1 else 'hold'} no rows")
     by_tier: dict[str, list[dict]] = defaultdict(list)
     for row in rows:
         by_tier[row["tier"]].append(row)

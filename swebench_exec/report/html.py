@@ -99,9 +99,9 @@ def _verdicts(data: "ReportData") -> str:
     items = []
     for tier in data.tiers:
         for model, info in data.models(tier).items():
-            _, _, d_format, d_exec, pairs, verdict, note = delta_cells(tier, model, info)
+            _, _, d_format, d_exec, paired, verdict, note = delta_cells(tier, model, info)
             items.append(f'<li><b>{esc(model)}</b> ({esc(tier)}): <span class="verdict {esc(verdict)}">{esc(verdict)}'
-                         f"</span> — Δexec {esc(d_exec)}, Δformat {esc(d_format)} ({esc(pairs)} pairs)"
+                         f"</span> — Δexec {esc(d_exec)}, Δformat {esc(d_format)} ({esc(paired)})"
                          + (f' <span class="muted">{esc(note)}</span>' if note else "") + "</li>")  # fmt: skip
     return f"<ul>{''.join(items)}</ul>"
 

@@ -5,15 +5,15 @@ import math
 from typing import TYPE_CHECKING
 
 from ..models.outcomes import INFRA_OUTCOMES
-from ..run.stats import MIN_PAIRS
-from .table import _ci, _signed, _tokens, model_note
+from ..run.stats import MIN_TASKS
+from .table import _ci, _signed, _tokens, model_note, pass_at_k_cell
 
 if TYPE_CHECKING:
     from .build import ReportData, Series
 
 SERIES_HEADER = ["tier", "model", "arm", "scored", "format /100 [95% CI]", "exec [95% CI]", "solved",
-                 "solve rate [95% Wilson]", "tokens in/out", "cost", "cost / solved"]  # fmt: skip
-DELTA_HEADER = ["tier", "model", "Δformat (h−b) [95% CI]", "Δexec (h−b) [95% CI]", "pairs", "verdict", "note"]
+                 "solve rate [95% Wilson]", "pass@k", "tokens in/out", "cost", "cost / solved"]  # fmt: skip
+DELTA_HEADER = ["tier", "model", "Δformat (h−b) [95% CI]", "Δexec (h−b) [95% CI]", "paired", "verdict", "note"]
 INFRA_LIST_MAX = 50
 
 HOW_TO_READ_TEMPLATE = """\
@@ -25,17 +25,17 @@ HOW_TO_READ_TEMPLATE = """\
   infrastructure failures (rate limits, provider and sandbox errors…), which are never counted against a model.
 - **cost** is what the series' calls cost (provider-reported, else tokens × price; `$0` for local servers and `gold`,
   `?` when unknown); **cost / solved** divides it by the solved count (`n/a` when nothing was solved).
-- **Verdict**, per model and tier, on 95% paired-bootstrap intervals over task × sample units scored on both arms
-  (2,000 resamples, seed 0): `INSUFFICIENT_DATA` below {min_pairs} paired units; else `HARNESS_HELPS` /
-  `HARNESS_REGRESSES` when Δexec's interval lies wholly above / below zero; otherwise `FORMAT_ONLY` when Δformat's
-  interval excludes zero — the *Format Scorer Trap*: the shape moved, the working code did not; otherwise
-  `NO_EFFECT`. An interval touching zero is not a difference: five tasks rarely give a confident verdict, and one
+- **Verdict**, per model and tier, on 95% paired-bootstrap intervals over task × sample units scored on both arms,
+  resampling tasks with all their samples (2,000 resamples, seed 0): `INSUFFICIENT_DATA` below {min_tasks} paired
+  tasks, however many samples; else `HARNESS_HELPS` / `HARNESS_REGRESSES` when Δexec's interval lies wholly above /
+  below zero; otherwise `FORMAT_ONLY` when Δformat's interval excludes zero — the *Format Scorer Trap*: the shape
+  moved, the working code did not; otherwise `NO_EFFECT`. An interval touching zero is not a difference: five tasks rarely give a confident verdict, and one
   task moving is not enough.
 - The plot puts cost per solved task (log scale) against the solve rate; the dashed staircase is the Pareto front
   (no other point is both cheaper and better). A log scale cannot show $0 or an unknown cost: those points sit in the
   shaded strip on the left, and series that solved nothing in the strip on the right.
 """
-HOW_TO_READ = HOW_TO_READ_TEMPLATE.format(min_pairs=MIN_PAIRS)
+HOW_TO_READ = HOW_TO_READ_TEMPLATE.format(min_tasks=MIN_TASKS)
 
 
 def money(value: float | None) -> str:
@@ -67,13 +67,17 @@ def series_cells(s: "Series") -> list[str]:
     return [
         s.tier, s.model, s.arm, f"{st['scored']}/{st['rows']}", _ci(st["format"], ".1f"),
         _ci(st["exec"], ".2f") + f" /{st['max_exec']}", f"{s.solved}/{s.scored}", rate(s.solve_rate, s.solve_ci),
-        _tokens(st), money(s.cost), per_solved,
+        pass_at_k_cell(st), _tokens(st), money(s.cost), per_solved,
     ]  # fmt: skip
 
 
 def delta_cells(tier: str, model: str, info: dict) -> list[str]:
     return [tier, model, _signed(info["delta_format"], ".1f"), _signed(info["delta_exec"], ".2f"),
-            str(info["delta_exec"].get("pairs", 0)), info["verdict"], model_note(info)]  # fmt: skip
+            paired_cell(info["delta_exec"]), info["verdict"], model_note(info)]  # fmt: skip
+
+
+def paired_cell(delta: dict) -> str:
+    return f"{delta.get('pairs', 0)} pairs, {delta.get('tasks', 0)} tasks"
 
 
 def one_line(value, limit: int = 160) -> str:
@@ -83,8 +87,8 @@ def one_line(value, limit: int = 160) -> str:
 
 def infra_reason(row: dict) -> str:
     response, executor = row.get("response") or {}, row.get("executor") or {}
-    if row["outcome"] in INFRA_OUTCOMES:
-        return one_line(response.get("error") or row["outcome"])
+    if row["outcome"] in INFRA_OUTCOMES or row.get("error"):
+        return one_line(response.get("error") or row.get("error") or row["outcome"])
     return one_line(executor.get("reason") or executor.get("status") or "not scored")
 
 

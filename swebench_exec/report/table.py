@@ -1,7 +1,7 @@
 """The terminal summary: one line per model x arm, then each model's deltas and verdict."""
 from __future__ import annotations
 
-from ..run.stats import MIN_PAIRS
+from ..run.stats import MIN_TASKS
 
 
 def _ci(stat: dict | None, fmt: str) -> str:
@@ -37,13 +37,26 @@ def _grid(header: list[str], lines: list[list[str]]) -> str:
     return "\n".join([render(header), render(["-" * w for w in widths]), *map(render, lines)])
 
 
+def pass_at_k_cell(arm: dict) -> str:
+    """pass@k for k > 1 (with one sample, pass@1 is the solve rate already shown)."""
+    values = {k: v for k, v in (arm.get("pass_at_k") or {}).items() if k != "pass@1"}
+    return " ".join(f"{k} {v:.2f}" for k, v in values.items()) or "-"
+
+
 def model_note(info: dict) -> str:
     """Why a model's verdict should be read with care; shared by the terminal table and the Markdown report."""
-    pairs = info["delta_exec"].get("pairs", 0)
+    tasks = info["delta_exec"].get("tasks", 0)
     notes = [f"stopped: {info['stopped']}" if info.get("stopped") else "",
-             f"{info['infra_failures']} infra failure(s), not scored" if info["infra_failures"] else "",
-             f"{pairs} paired unit(s); a verdict needs {MIN_PAIRS}" if pairs < MIN_PAIRS else ""]  # fmt: skip
+             _unscored(info),
+             f"{tasks} task(s) paired; a verdict needs {MIN_TASKS}" if tasks < MIN_TASKS else ""]  # fmt: skip
     return "; ".join(n for n in notes if n)
+
+
+def _unscored(info: dict) -> str:
+    not_called = info.get("not_called", 0)
+    failed = info["infra_failures"] - not_called
+    parts = [f"{failed} infra failure(s)" if failed else "", f"{not_called} not called" if not_called else ""]
+    return ", ".join(p for p in parts if p) + ", not scored" if info["infra_failures"] else ""
 
 
 def render_summary(summary: dict) -> str:
@@ -52,13 +65,16 @@ def render_summary(summary: dict) -> str:
         for arm, stats in info["arms"].items():
             arm_lines.append([
                 model, arm, f"{stats['scored']}/{stats['rows']}", _ci(stats["format"], ".1f"),
-                _ci(stats["exec"], ".2f") + f" /{stats['max_exec']}", str(stats["solved"]), _tokens(stats),
-                _money(stats["cost_usd"]),
+                _ci(stats["exec"], ".2f") + f" /{stats['max_exec']}", str(stats["solved"]), pass_at_k_cell(stats),
+                _tokens(stats), _money(stats["cost_usd"]),
             ])  # fmt: skip
         note = model_note(info)
         model_lines.append([model, _signed(info["delta_format"], ".1f"), _signed(info["delta_exec"], ".2f"),
                             info["verdict"], note])  # fmt: skip
-    arms = _grid(["model", "arm", "scored", "format /100 [95% CI]", "exec [95% CI]", "solved", "tokens in/out", "cost"],
-                 arm_lines)  # fmt: skip
+    header = ["model", "arm", "scored", "format /100 [95% CI]", "exec [95% CI]", "solved", "pass@k", "tokens in/out",
+              "cost"]  # fmt: skip
+    if all(line[6] == "-" for line in arm_lines):  # one sample: no pass@k beyond the solve rate
+        header, arm_lines = header[:6] + header[7:], [line[:6] + line[7:] for line in arm_lines]
+    arms = _grid(header, arm_lines)
     deltas = _grid(["model", "Δformat (h-b)", "Δexec (h-b)", "verdict", "note"], model_lines)
     return f"{arms}\n\n{deltas}"

@@ -1,42 +1,58 @@
-"""Honest uncertainty: percentile bootstrap intervals, paired over units (task x sample), and the verdict rule.
+"""Honest uncertainty: percentile bootstrap intervals that resample tasks, and the verdict rule.
 
 Five tasks cannot make a confident verdict by chance: a difference counts as real only when its 95% paired-bootstrap
-interval excludes zero. Seeded, so the same rows always give the same intervals.
+interval excludes zero. The unit resampled is the task, with all its samples: k samples of one task are not k
+independent tasks (at temperature 0 they are one answer k times), so they cannot narrow an interval on their own.
+Seeded, so the same rows always give the same intervals.
 """
 from __future__ import annotations
 
 import random
+from collections import defaultdict
 from math import comb
 from statistics import fmean
+from typing import Iterable
 
 RESAMPLES = 2000
 SEED = 0
-MIN_PAIRS = 5  # below this a bootstrap interval collapses onto the few deltas there are: no verdict
+MIN_TASKS = 5  # below this a bootstrap interval collapses onto the few tasks there are: no verdict
 
 
-def bootstrap_interval(values: list[float], resamples: int = RESAMPLES, seed: int = SEED) -> tuple[float, float] | None:
-    """95% percentile interval of the mean of `values` (None when there is nothing to resample)."""
-    if not values:
+def cluster_bootstrap(groups: list[list[float]], resamples: int = RESAMPLES, seed: int = SEED) -> tuple[float, float] | None:
+    """95% percentile interval of the mean of all values, resampling whole groups (a task's samples move together).
+    With one value a group this is the plain bootstrap of the mean. None when there is nothing to resample."""
+    groups = [g for g in groups if g]
+    if not groups:
         return None
     rng = random.Random(seed)
-    n = len(values)
-    means = sorted(fmean(rng.choices(values, k=n)) for _ in range(resamples))
+    n = len(groups)
+    means = sorted(fmean([v for g in rng.choices(groups, k=n) for v in g]) for _ in range(resamples))
     return means[int(0.025 * resamples)], means[int(0.975 * resamples) - 1]
 
 
-def paired_delta(pairs: list[tuple[float, float]]) -> dict:
-    """Mean of (harnessed - bare) over paired units, with its bootstrap interval."""
-    deltas = [h - b for h, b in pairs]
-    interval = bootstrap_interval(deltas)
+def by_task(items: Iterable[tuple[str, float]]) -> list[list[float]]:
+    """(task id, value) pairs grouped per task, in first-seen order."""
+    groups: dict[str, list[float]] = defaultdict(list)
+    for task, value in items:
+        groups[task].append(value)
+    return list(groups.values())
+
+
+def paired_delta(pairs: list[tuple[str, float, float]]) -> dict:
+    """Mean of (harnessed - bare) over paired units (task, harnessed score, bare score), with an interval that
+    resamples tasks; `pairs` counts the units, `tasks` the distinct tasks among them (what a verdict needs)."""
+    groups = by_task((task, h - b) for task, h, b in pairs)
+    interval = cluster_bootstrap(groups)
     return {
-        "mean": fmean(deltas) if deltas else None,
+        "mean": fmean([h - b for _, h, b in pairs]) if pairs else None,
         "ci95": list(interval) if interval else None,
-        "pairs": len(deltas),
+        "pairs": len(pairs),
+        "tasks": len(groups),
     }
 
 
 def moves(delta: dict) -> int:
-    """+1 / -1 when the interval lies wholly above / below zero (and rests on enough pairs), else 0."""
+    """+1 / -1 when the interval lies wholly above / below zero, else 0."""
     ci = delta.get("ci95")
     if not ci:
         return 0
@@ -44,9 +60,10 @@ def moves(delta: dict) -> int:
 
 
 def verdict(delta_format: dict, delta_exec: dict) -> str:
-    """DESIGN §5: execution decides first; format moving alone is the Format Scorer Trap. With fewer than MIN_PAIRS
-    paired units there is no verdict (INSUFFICIENT_DATA): one task's delta would be an interval of width zero."""
-    if delta_exec.get("pairs", 0) < MIN_PAIRS:
+    """DESIGN §5: execution decides first; format moving alone is the Format Scorer Trap. With fewer than MIN_TASKS
+    tasks paired there is no verdict (INSUFFICIENT_DATA): one task's delta would be an interval of width zero, however
+    many samples it has."""
+    if delta_exec.get("tasks", 0) < MIN_TASKS:
         return "INSUFFICIENT_DATA"
     exec_move = moves(delta_exec)
     if exec_move > 0:

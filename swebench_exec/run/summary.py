@@ -5,10 +5,11 @@ from collections import Counter, defaultdict
 from statistics import fmean
 from typing import Iterable
 
-from ..models.outcomes import INFRA_OUTCOMES
-from .stats import bootstrap_interval, paired_delta, pass_at_k, verdict, wilson_interval
+from ..models.outcomes import INFRA_OUTCOMES, MODEL_OUTCOMES
+from .stats import by_task, cluster_bootstrap, paired_delta, pass_at_k, verdict, wilson_interval
 
 ARMS = ("harnessed", "bare")
+NOT_CALLED = "not_called"  # a row the run chose not to call (model stopped, --max-cost reached)
 
 
 def is_scored(row: dict) -> bool:
@@ -16,8 +17,11 @@ def is_scored(row: dict) -> bool:
     return row["outcome"] not in INFRA_OUTCOMES and executor.get("score") is not None
 
 
-def _mean_ci(values: list[float]) -> dict:
-    return {"mean": fmean(values) if values else None, "ci95": list(bootstrap_interval(values) or []) or None}
+def _mean_ci(scored: list[dict], field: str) -> dict:
+    """Mean score of the scored rows, with an interval that resamples tasks (see stats)."""
+    values = [r[field]["score"] for r in scored]
+    interval = cluster_bootstrap(by_task((r["task_id"], r[field]["score"]) for r in scored))
+    return {"mean": fmean(values) if values else None, "ci95": list(interval) if interval else None}
 
 
 def _sum_known(values: Iterable[float | None]) -> float | None:
@@ -25,17 +29,26 @@ def _sum_known(values: Iterable[float | None]) -> float | None:
     return sum(known) if known else None
 
 
+def _cost(rows: list[dict]) -> float | None:
+    """What the calls cost; unknown (None) as soon as one answered call's cost is unknown, since a sum of the known
+    ones would pass for the whole. Calls that failed for infrastructure reasons count only where a cost is known."""
+    called = [r for r in rows if r.get("response")]
+    if any(r["response"].get("cost_usd") is None for r in called if r["outcome"] in MODEL_OUTCOMES):
+        return None
+    return _sum_known(r["response"].get("cost_usd") for r in called)
+
+
 def _arm_summary(rows: list[dict]) -> dict:
     scored = [r for r in rows if is_scored(r)]
     usage = [r["response"].get("usage") or {} for r in rows if r.get("response")]
     max_score = max((r["executor"]["max_score"] for r in scored), default=3)
     solved = sum(1 for r in scored if r["executor"]["score"] == r["executor"]["max_score"])
-    cost = _sum_known(r["response"].get("cost_usd") for r in rows if r.get("response"))
+    cost = _cost(rows)
     return {
         "rows": len(rows),
         "scored": len(scored),
-        "format": _mean_ci([r["format"]["score"] for r in scored]),
-        "exec": _mean_ci([r["executor"]["score"] for r in scored]),
+        "format": _mean_ci(scored, "format"),
+        "exec": _mean_ci(scored, "executor"),
         "max_exec": max_score,
         "solved": solved,
         "solve_rate": {"mean": solved / len(scored) if scored else None,
@@ -63,10 +76,10 @@ def _pass_at_k(scored: list[dict]) -> dict:
     }
 
 
-def _pairs(by_arm: dict[str, list[dict]], field: str) -> list[tuple[float, float]]:
+def _pairs(by_arm: dict[str, list[dict]], field: str) -> list[tuple[str, float, float]]:
     bare = {(r["task_id"], r["sample"]): r for r in by_arm.get("bare", []) if is_scored(r)}
     return [
-        (r[field]["score"], bare[(r["task_id"], r["sample"])][field]["score"])
+        (r["task_id"], r[field]["score"], bare[(r["task_id"], r["sample"])][field]["score"])
         for r in by_arm.get("harnessed", [])
         if is_scored(r) and (r["task_id"], r["sample"]) in bare
     ]
@@ -99,6 +112,7 @@ def summarize(rows: Iterable[dict], stopped: dict[str, str] | None = None) -> di
             "delta_exec": d_exec,
             "verdict": verdict(d_format, d_exec),
             "infra_failures": sum(1 for r in all_rows if r["outcome"] in INFRA_OUTCOMES or not is_scored(r)),
+            "not_called": sum(1 for r in all_rows if r["outcome"] == NOT_CALLED),  # among infra_failures
             "stopped": (stopped or {}).get(model),
         }
     return {"models": models}

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import sys
 from pathlib import Path
@@ -17,21 +18,57 @@ EPILOG = """examples:
 """
 
 
+# Optional packages, top-level module -> the extra that installs it: a missing one is an install step, not a bug.
+EXTRAS = {"datasets": "swebench", "git": "swebench", "swebench": "swebench", "unidiff": "swebench", "docker": "docker",
+          "ray": "ray"}  # fmt: skip
+
+
 class UserError(Exception):
     """A mistake the user can fix: printed as one line, exit code 2, no traceback."""
 
 
+def _number(text: str, kind: type, what: str):
+    try:
+        value = kind(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not {what}") from None
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a finite number")
+    return value
+
+
 def _positive(text: str) -> int:
-    value = int(text)
+    value = _number(text, int, "a whole number")
     if value < 1:
         raise argparse.ArgumentTypeError("must be at least 1")
     return value
 
 
+def _count(text: str) -> int:
+    value = _number(text, int, "a whole number")
+    if value < 0:
+        raise argparse.ArgumentTypeError("must be 0 or more")
+    return value
+
+
 def _positive_seconds(text: str) -> float:
-    value = float(text)
+    value = _number(text, float, "a number of seconds")
     if not value > 0:
         raise argparse.ArgumentTypeError("must be more than 0 seconds")
+    return value
+
+
+def _temperature(text: str) -> float:
+    value = _number(text, float, "a number")
+    if value < 0:
+        raise argparse.ArgumentTypeError("must be 0 or more")
+    return value
+
+
+def _dollars(text: str) -> float:
+    value = _number(text, float, "an amount in USD")
+    if not value > 0:
+        raise argparse.ArgumentTypeError("must be more than 0 USD")
     return value
 
 
@@ -42,13 +79,14 @@ def _model_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--api-key-env", metavar="VAR",
                        help="environment variable holding the key (default: OPENROUTER_API_KEY; none needed on localhost)")  # fmt: skip
     group.add_argument("--max-tokens", type=_positive, default=4096, help="sent with every call (default 4096)")
-    group.add_argument("--temperature", type=float, default=0.0, help="sampling temperature (default 0)")
+    group.add_argument("--temperature", type=_temperature, default=0.0, help="sampling temperature (default 0)")
     group.add_argument("--price", action="append", metavar="MODEL=IN,OUT",
                        help="USD per million input,output tokens (or MODEL=BLENDED); repeatable; overrides --models-file")  # fmt: skip
-    group.add_argument("--max-cost", type=float, metavar="USD", help="start no new call once the run has spent this much")
+    group.add_argument("--max-cost", type=_dollars, metavar="USD", help="start no new call once the run has spent this "
+                       "much; the rows left are recorded not_called (--resume with a higher budget finishes them)")  # fmt: skip
     group.add_argument("--request-timeout", type=_positive_seconds, default=300.0,
                        help="seconds one attempt may take, from connecting to the last byte of the reply (default 300)")  # fmt: skip
-    group.add_argument("--retries", type=int, default=5, help="retries of rate-limited / failed calls (default 5)")
+    group.add_argument("--retries", type=_count, default=5, help="retries of rate-limited / failed calls (default 5)")
 
 
 def _task_options(parser: argparse.ArgumentParser) -> None:
@@ -59,9 +97,10 @@ def _task_options(parser: argparse.ArgumentParser) -> None:
 
 def _instance_options(parser: argparse.ArgumentParser, timeout: float) -> None:
     group = parser.add_argument_group("SWE-bench instances and sandboxes")
-    group.add_argument("--instances", type=Path, help="a file of instance ids, one a line, '#' comments "
+    which = group.add_mutually_exclusive_group()
+    which.add_argument("--instances", type=Path, help="a file of instance ids, one a line, '#' comments "
                        "(e.g. instances/verified-20.txt)")  # fmt: skip
-    group.add_argument("--instance-ids", help="comma-separated instance ids (instead of --instances)")
+    which.add_argument("--instance-ids", help="comma-separated instance ids (instead of --instances)")
     group.add_argument("--dataset", default="SWE-bench/SWE-bench_Verified",
                        help="a Hugging Face dataset name, or a local .json/.jsonl/.parquet/save_to_disk folder "
                        "(default: SWE-bench/SWE-bench_Verified)")  # fmt: skip
@@ -83,8 +122,10 @@ def _run_options(parser: argparse.ArgumentParser, timeout: float = 10.0) -> None
                        help="sandboxed executions at once (default: CPU count)")  # fmt: skip
     group.add_argument("--out", type=Path, help="results JSON (default: bench-results/<command>-<time>.json); "
                        "rows are journaled to OUT.journal.jsonl as they finish")  # fmt: skip
-    group.add_argument("--resume", action="store_true", help="continue the run journaled next to --out")
-    group.add_argument("--overwrite", action="store_true", help="start over even though --out already holds a run")
+    again = group.add_mutually_exclusive_group()
+    again.add_argument("--resume", action="store_true", help="continue the run journaled next to --out, with the same "
+                       "settings: finished rows are kept, missing rows and infrastructure failures are run")  # fmt: skip
+    again.add_argument("--overwrite", action="store_true", help="start over even though --out already holds a run")
     group.add_argument("--executor", choices=("local", "ray"), default="local",
                        help="where sandboxed executions run: this machine (default) or a Ray cluster (extra [ray])")  # fmt: skip
     group.add_argument("--ray-address", help="Ray cluster address for --executor ray (default: start a local Ray)")
@@ -118,8 +159,8 @@ def build_parser() -> argparse.ArgumentParser:
         group.add_argument("--timeout", type=_positive_seconds, default=10.0, help="seconds each program may run (default 10)")
         group.add_argument("--sandbox", choices=("local", "docker"), default="local",
                            help="local (default): bubblewrap/rlimits on this machine; docker: one container per run")  # fmt: skip
-        group.add_argument("--image", default="bench-by-execution/base:bookworm",
-                           help="image for --sandbox docker (built by scripts/build_base_image.sh)")  # fmt: skip
+        group.add_argument("--image", help="image for --sandbox docker (default: the one scripts/build_base_image.sh "
+                           "builds, bench-by-execution/base:bookworm)")  # fmt: skip
         sub.set_defaults(handler=_public_command)
     swebench = commands.add_parser(
         "swebench", help="models on SWE-bench Verified instances, both arms, graded by the repos' own tests",
@@ -156,7 +197,9 @@ def build_parser() -> argparse.ArgumentParser:
     report.set_defaults(handler=_report_command)
     rescore = commands.add_parser(
         "rescore", help="re-execute every stored response; exit 1 listing the rows whose score changed",
-        description="Re-score a results file with the current scorers. The same responses must give the same scores.",
+        description="Re-score a results file with the current scorers. The same responses must give the same scores. "
+        "A public-tier run is re-run in the local sandbox with its recorded --timeout; the SWE-bench options below "
+        "apply to SWE-bench runs (default: the recorded dataset).",
     )  # fmt: skip
     rescore.add_argument("results", type=Path, help="a results JSON written by demo, compare or swebench")
     rescore.add_argument("--tasks-file", type=Path, help="the tasks file of a run with your own tasks (default: as recorded)")
@@ -176,13 +219,34 @@ def _version() -> str:
         return "unknown"
 
 
+def _check_combinations(args: argparse.Namespace) -> None:
+    """Options that mean nothing without another, or given empty: run anyway, they would be silently ignored."""
+    if getattr(args, "image", None) and args.sandbox != "docker":
+        raise UserError("--image applies to --sandbox docker only")
+    if getattr(args, "ray_address", None) and args.executor != "ray":
+        raise UserError("--ray-address applies to --executor ray only")
+    for option in ("model", "tasks", "instance_ids"):
+        value = getattr(args, option, None)
+        if value is not None and not value.replace(",", "").strip():
+            flag = "--" + option.replace("_", "-")
+            raise UserError(f"{flag} is empty" + ("" if option == "model" else f": name some, or leave {flag} out for all"))
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
+        _check_combinations(args)
         return args.handler(args)
     except KeyboardInterrupt:
         print("\ninterrupted: finished rows are in the journal; run again with --resume", file=sys.stderr)
         return 130
+    except ModuleNotFoundError as exc:
+        extra = EXTRAS.get((exc.name or "").split(".")[0])
+        if extra is None:
+            raise
+        print(f"error: {args.command} needs the {exc.name!r} package, from the [{extra}] extra: "
+              f"pip install 'bench-by-execution[{extra}]' (in a checkout: pip install -e '.[{extra}]')", file=sys.stderr)
+        return 2
     except Exception as exc:  # noqa: BLE001 - user mistakes become one line; bugs keep their traceback
         if _is_user_error(exc):
             print(f"error: {exc}", file=sys.stderr)

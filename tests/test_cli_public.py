@@ -73,8 +73,9 @@ def test_results_are_schema_versioned_and_every_row_auditable(tmp_path, capsys):
     assert row["executor"]["extraction"]["method"] == "named_block"  # gold names the file before its block
     assert row["executor"]["reason"] == "all 3 cases pass"
     assert [c["name"] for c in row["format"]["checks"]][:2] == ["file_blocks_present", "expected_files_present"]
-    journal = out.with_name(out.name + ".journal.jsonl")
-    assert len(journal.read_text().splitlines()) == 2
+    journal = out.with_name(out.name + ".journal.jsonl").read_text().splitlines()
+    assert len(journal) == 3  # the run's settings, then one line a row
+    assert json.loads(journal[0])["run_config"]["temperature"] == result["config"]["temperature"]
 
 
 def test_stray_language_line_makes_the_harness_regress(tmp_path, capsys):
@@ -182,9 +183,11 @@ def test_resume_reruns_only_missing_and_infrastructure_rows(tmp_path, capsys):
         run_cli(capsys, "demo", "--model", "scripted-model", "--base-url", server.url, "--tasks",
                 "csv_totals,log_levels", "--out", str(out), "--quiet")  # fmt: skip
         journal = out.with_name(out.name + ".journal.jsonl")
-        rows = [json.loads(line) for line in journal.read_text().splitlines()]
+        settings, *lines = journal.read_text().splitlines(keepends=True)
+        assert "run_config" in json.loads(settings)
+        rows = [json.loads(line) for line in lines]
         rows[0]["outcome"] = "rate_limited"  # as if the provider had failed on this one
-        journal.write_text("".join(json.dumps(r) + "\n" for r in rows[:3]) + '{"truncated line')
+        journal.write_text(settings + "".join(json.dumps(r) + "\n" for r in rows[:3]) + '{"truncated line')
         before = len(server.chat_requests())
         run_cli(capsys, "demo", "--model", "scripted-model", "--base-url", server.url, "--tasks",
                 "csv_totals,log_levels", "--out", str(out), "--quiet", "--resume")  # fmt: skip
@@ -204,19 +207,54 @@ def test_resume_reruns_only_missing_and_infrastructure_rows(tmp_path, capsys):
         (["demo", "--model", "gold", "--out", "/proc/forbidden/x.json"], {}, "cannot write --out"),
         (["demo", "--model", "gold", "--tasks-file", "/nonexistent/tasks.py"], {}, "/nonexistent/tasks.py"),
         (["demo", "--model", "m", "--base-url", "http://[::1/v1"], {}, "invalid base URL"),
-        (["demo", "--model", ""], {}, "no model given"),
+        (["demo", "--model", ""], {}, "--model is empty"),
         (["demo", "--model", "gold", "--resume"], {}, "--resume needs the --out"),
+        (["demo", "--model", "gold", "--tasks", " , "], {}, "--tasks is empty"),
+        (["demo", "--model", "gold", "--image", "x:y"], {}, "--image applies to --sandbox docker only"),
+        (["demo", "--model", "gold", "--ray-address", "auto"], {}, "--ray-address applies to --executor ray only"),
+        (["demo", "--model", "gold", "--price", "gpt=1,2"], {}, "--price names gpt, not a model of this run"),
+        (["demo", "--model", "replay:"], {}, "is a directory"),
+        (["demo", "--model", "replay:nothing.json"], {}, "no results file at nothing.json"),
+        (["demo", "--model", "gold", "--out", "notes.md"], {}, "exists and is not a results file"),
+        (["demo", "--model", "gold", "--out", "notes.md", "--resume"], {}, "exists and is not a results file"),
+        (["demo", "--model", "gold", "--out", "/dev/null", "--overwrite"], {}, "is not a regular file"),
+        (["rescore", "."], {}, "is a directory"),
+        (["rescore", "notes.md"], {}, "is not a results JSON"),
     ],
 )
 def test_user_mistakes_are_one_line_errors(args, env, message, capsys, monkeypatch, tmp_path):
     monkeypatch.delenv("OPENROUTER_API_KEY", raising=False)
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)
     monkeypatch.chdir(tmp_path)
+    (tmp_path / "notes.md").write_text("# my notes\n")
     code, _, stderr = run_cli(capsys, *args)
     assert code == 2
     assert stderr.startswith("error: ") and message in stderr
     assert len(stderr.strip().splitlines()) == 1
     assert "Traceback" not in stderr
+    assert (tmp_path / "notes.md").read_text() == "# my notes\n"
+    assert Path("/dev/null").is_char_device()
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--temperature", "nan"], "'nan' is not a finite number"),
+        (["--temperature", "-1"], "must be 0 or more"),
+        (["--max-cost", "0"], "must be more than 0 USD"),
+        (["--retries", "-1"], "must be 0 or more"),
+        (["--samples", "abc"], "'abc' is not a whole number"),
+        (["--timeout", "inf"], "'inf' is not a finite number"),
+        (["--resume", "--overwrite", "--out", "x.json"], "not allowed with argument"),
+    ],
+)
+def test_bad_option_values_are_refused_before_anything_runs(args, message, capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(SystemExit) as exit_info:
+        main(["demo", "--model", "gold", *args])
+    stderr = capsys.readouterr().err
+    assert exit_info.value.code == 2 and message in stderr and "Traceback" not in stderr
+    assert not list(tmp_path.iterdir())
 
 
 def test_unreachable_server_is_a_one_line_error(capsys, tmp_path):
@@ -265,6 +303,93 @@ def test_resume_keeps_only_rows_of_the_current_run(tmp_path, capsys):
     run_cli(capsys, "demo", "--model", "gold", "--tasks", "csv_totals", "--out", str(out), "--resume", "--quiet")
     result = load(out)
     assert {r["task_id"] for r in result["rows"]} == {"csv_totals"} == set(result["config"]["tasks"])
+
+
+def test_resume_says_what_it_reused_and_what_it_left_out(tmp_path, capsys):
+    out = tmp_path / "x.json"
+    run_cli(capsys, "demo", "--model", "gold", "--tasks", "grid_path,csv_totals", "--out", str(out))
+    _, _, stderr = run_cli(capsys, "demo", "--model", "gold", "--tasks", "csv_totals", "--out", str(out), "--resume")
+    assert "0 row(s) run" in stderr and "2 reused from the journal" in stderr
+    assert "2 journaled row(s) of other models, tasks or samples stay in the journal and are left out" in stderr
+
+
+MY_TASK = """
+from swebench_exec.sandbox.base import run_program
+
+def invoke(tmp_dir, script_path):
+    return {runner}(["python", script_path.name], cwd=tmp_dir{extra})
+
+def check(proc, tmp_dir):
+    return (3, "ok") if proc.stdout.strip() == "6" else (0, f"got {{proc.stdout!r}}")
+
+TASKS = [{{"id": "six", "prompt": {prompt!r}, "expected_files": ["six.py"],
+          "harness": {{"prepare": lambda tmp_dir: None, "invoke": invoke, "check": check}},
+          "reference": {{"six.py": "print(6)\\n"}}}}]
+"""
+
+
+def _my_tasks(tmp_path: Path, prompt: str = "Write six.py printing 6.", runner: str = "run_program") -> Path:
+    path = tmp_path / "my_tasks.py"
+    raw = runner.startswith("subprocess")
+    extra = ", capture_output=True, text=True" if raw else ""
+    path.write_text(("import subprocess\n" if raw else "") + MY_TASK.format(runner=runner, prompt=prompt, extra=extra))
+    return path
+
+
+def test_resume_asks_again_what_answered_an_edited_prompt(tmp_path, capsys):
+    out, tasks = tmp_path / "x.json", _my_tasks(tmp_path)
+    with ScriptedServer(default=chat_reply("FILE: six.py\n```python\nprint(6)\n```\nRUN: python six.py\n")) as server:
+        command = ["demo", "--model", "m", "--base-url", server.url, "--tasks-file", str(tasks), "--out", str(out)]
+        assert run_cli(capsys, *command)[0] == 0
+        first = {r["arm"]: r["prompt_sha256"] for r in load(out)["rows"]}
+        _my_tasks(tmp_path, prompt="Write six.py printing the number 6.")
+        calls = len(server.chat_requests())
+        code, _, stderr = run_cli(capsys, *command, "--resume")
+        assert code == 0 and len(server.chat_requests()) - calls == 2
+    assert "2 journaled row(s) answered another prompt than this run sends" in stderr
+    again = {r["arm"]: r["prompt_sha256"] for r in load(out)["rows"]}
+    assert all(again[arm] != first[arm] for arm in first)
+
+
+def test_resume_with_other_settings_is_refused(tmp_path, capsys):
+    out = tmp_path / "x.json"
+    assert run_cli(capsys, "demo", "--model", "gold", "--tasks", "csv_totals", "--out", str(out), "--quiet")[0] == 0
+    before = out.read_text()
+    code, _, stderr = run_cli(capsys, "demo", "--model", "gold", "--tasks", "csv_totals", "--out", str(out),
+                              "--resume", "--temperature", "0.7", "--timeout", "3")  # fmt: skip
+    assert code == 2 and "--resume with other settings than the journaled run" in stderr
+    assert "temperature 0.0 -> 0.7" in stderr and "timeout_s 10.0 -> 3.0" in stderr
+    assert out.read_text() == before
+
+
+def test_resume_of_a_results_file_whose_journal_is_gone_keeps_its_rows(tmp_path, capsys):
+    out = tmp_path / "x.json"
+    with ScriptedServer(reply_for=stray_python_replies) as server:
+        command = ["demo", "--model", "m", "--base-url", server.url, "--tasks", "csv_totals", "--out", str(out)]
+        assert run_cli(capsys, *command)[0] == 0
+        rows = load(out)["rows"]
+        out.with_name(out.name + ".journal.jsonl").unlink()
+        calls = len(server.chat_requests())
+        code, _, stderr = run_cli(capsys, *command, "--resume")
+        assert code == 0 and len(server.chat_requests()) == calls  # nothing paid for twice
+    assert "is gone; resuming from the rows in" in stderr
+    assert load(out)["rows"] == rows
+
+
+def test_a_task_that_runs_its_program_outside_the_sandbox_is_called_out(tmp_path, capsys):
+    tasks = _my_tasks(tmp_path, runner="subprocess.run")
+    code, _, stderr = run_cli(capsys, "demo", "--model", "gold", "--tasks-file", str(tasks), "--out",
+                              str(tmp_path / "x.json"), "--quiet")  # fmt: skip
+    assert code == 0
+    assert "warning: 2 row(s) ran their program outside the sandbox" in stderr
+    assert all(r["executor"]["process"]["isolation"] == {"sandboxed": False} for r in load(tmp_path / "x.json")["rows"])
+
+
+def test_rescore_names_tasks_the_tasks_file_lacks(tmp_path, capsys):
+    out = tmp_path / "x.json"
+    assert run_cli(capsys, "demo", "--model", "gold", "--tasks", "csv_totals", "--out", str(out), "--quiet")[0] == 0
+    code, _, stderr = run_cli(capsys, "rescore", str(out), "--tasks-file", str(_my_tasks(tmp_path)))
+    assert code == 2 and "task(s) csv_totals of this run are not in tasks file" in stderr
 
 
 def test_a_check_that_returns_an_impossible_score_is_a_harness_error_not_a_score(tmp_path, capsys):

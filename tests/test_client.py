@@ -261,6 +261,13 @@ def test_config_errors_stop_at_once_and_say_what_to_fix(server, caplog, reply, e
     assert_secret_free(response, caplog)
 
 
+def test_a_401_from_a_local_server_that_got_no_key_says_how_to_give_one(server, caplog):
+    server.enqueue(Reply(status=401, body={"error": {"message": "missing key"}}))
+    response = make_client(server, api_key=None).complete("task")
+    assert response.outcome == "config_error"
+    assert "none was sent to this local server: pass it with --api-key-env" in response.error
+
+
 def test_400_is_provider_error_not_retried(server, caplog):
     """A request the server rejects (e.g. over the context limit) fails the same way again; other tasks may be fine."""
     server.enqueue(Reply(status=400, body={"error": {"message": "maximum context length exceeded"}}), chat_reply("x"))

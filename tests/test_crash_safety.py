@@ -174,7 +174,7 @@ def test_sigkill_at_random_points_then_resume_equals_an_uninterrupted_run(source
                 time.sleep(0.001)
         else:
             while time.monotonic() < deadline and child.poll() is None:
-                if journal.exists() and journal.read_text().count("\n") >= wait_rows:
+                if len(read_journal(journal)) >= wait_rows:
                     break
                 time.sleep(0.005)
             time.sleep(rng.uniform(0.0, 0.05))
@@ -188,12 +188,11 @@ def test_sigkill_at_random_points_then_resume_equals_an_uninterrupted_run(source
         survived = read_journal(journal)
         finished = {(r["model"], r["task_id"], r["arm"], r["sample"]) for r in survived
                     if r["outcome"] not in INFRA_OUTCOMES}  # fmt: skip
-        lines_before = journal.read_text().count("\n") if journal.exists() else 0
         orphans = _reap(below)  # see test_a_sandbox_started_just_before_the_kill_does_not_outlive_it
 
         assert main(_command(source, out, "--resume")) == 0
         rows = _rows(out)
-        appended = journal.read_text().count("\n") - lines_before
+        appended = len(read_journal(journal)) - len(survived)
         assert appended == len(rows) - len(finished), f"iteration {i}: a finished row was run again"
         same = rows == uninterrupted
         equal += same
@@ -219,8 +218,8 @@ def test_a_line_torn_by_the_crash_does_not_swallow_the_next_row(source, uninterr
     out = tmp_path / "r.json"
     assert main(_command(source, out)) == 0
     journal = journal_path(out)
-    lines = journal.read_text().splitlines(keepends=True)
-    journal.write_text("".join(lines[:4]) + lines[4][: len(lines[4]) // 2])  # killed while writing the 5th row
+    lines = journal.read_text().splitlines(keepends=True)  # the run's settings, then a row a line
+    journal.write_text("".join(lines[:5]) + lines[5][: len(lines[5]) // 2])  # killed while writing the 5th row
     out.unlink()
     assert main(_command(source, out, "--resume")) == 0
     assert _rows(out) == uninterrupted  # the results file is right ...
@@ -249,8 +248,8 @@ def test_replay_of_several_samples_survives_a_resume(tmp_path):
                "--out", str(out), "--quiet"]  # fmt: skip
     assert main(command) == 0
     journal = journal_path(out)
-    lines = journal.read_text().splitlines(keepends=True)
-    journal.write_text("".join(lines[:2]))  # killed after the sample-0 rows
+    lines = journal.read_text().splitlines(keepends=True)  # the run's settings, then a row a line
+    journal.write_text("".join(lines[:3]))  # killed after the sample-0 rows
     out.unlink()
     assert main([*command, "--resume"]) == 0
     replayed = {(r["arm"], r["sample"]): r["executor"]["score"] for r in json.loads(out.read_text())["rows"]}

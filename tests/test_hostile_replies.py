@@ -7,6 +7,7 @@ from scripted_server import ScriptedServer, chat_reply
 from swebench_exec.cli import main
 from swebench_exec.models.base import Usage
 from swebench_exec.parse import write_files
+from swebench_exec.run.store import read_journal
 from swebench_exec.scoring import executor_score
 from swebench_exec.tasks import PUBLIC_TASKS
 from swebench_exec.tasks.csv_totals import CASES
@@ -63,4 +64,4 @@ def test_a_lone_surrogate_in_a_reply_is_journaled_and_written(tmp_path, capsys):
     assert code == 0
     rows = json.loads(out.read_text())["rows"]
     assert len(rows) == 2 and all(r["executor"]["status"] == "no_code" for r in rows)
-    assert len(out.with_name(out.name + ".journal.jsonl").read_text().splitlines()) == 2
+    assert len(read_journal(out.with_name(out.name + ".journal.jsonl"))) == 2

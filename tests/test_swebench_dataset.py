@@ -178,6 +178,15 @@ def test_read_id_list_refuses_duplicates_and_missing_files(tmp_path):
         read_id_list(path)
     with pytest.raises(DatasetError, match="cannot read instance list"):
         read_id_list(tmp_path / "absent.txt")
+    path.write_text("# nothing chosen yet\n\n")
+    with pytest.raises(DatasetError, match="names no instance"):
+        read_id_list(path)
+
+
+def test_an_empty_dataset_is_an_error_not_an_empty_run(tmp_path):
+    (tmp_path / "empty.jsonl").write_text("")
+    with pytest.raises(DatasetError, match="holds no rows"):
+        load_instances(str(tmp_path / "empty.jsonl"))
 
 
 @pytest.mark.parametrize(

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -96,6 +97,45 @@ def test_unknown_instance_is_a_one_line_error(fixture, tmp_path, capsys):
     assert code == 2
     err = capsys.readouterr().err
     assert err.startswith("error: ") and "nope__nope-1" in err and len(err.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--export-predictions", "/proc/nowhere/p.jsonl"], "cannot write --export-predictions /proc/nowhere/p.jsonl"),
+        (["--models", "gold,", "--price", "nobody=1"], "--price names nobody, not a model of this run"),
+        (["--instance-ids", " "], "--instance-ids is empty"),
+    ],
+)
+def test_command_mistakes_are_caught_before_any_instance_is_loaded(fixture, tmp_path, capsys, extra, message):
+    args = swebench_args(fixture, tmp_path / "r.json", "--dataset", str(tmp_path / "not-read.jsonl"), *extra)
+    if "--models" not in extra:
+        args += ["--models", "gold"]
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert message in err and "not-read.jsonl" not in err  # refused before the dataset was opened
+
+
+def test_docker_named_for_missing_images_is_refused_up_front(fixture, tmp_path, capsys, monkeypatch):
+    import swebench_exec.sandbox.docker as docker_sandbox
+
+    monkeypatch.setattr(docker_sandbox, "docker_available", lambda refresh=False: True)
+    monkeypatch.setattr(docker_sandbox, "image_exists", lambda name: False)
+    args = [a if a != "local" else "docker" for a in swebench_args(fixture, tmp_path / "r.json", "--models", "gold")]
+    assert main([*args, "--namespace", "nope"]) == 2
+    err = capsys.readouterr().err
+    assert "--sandbox docker: no image for fixture__calc-1" in err and "--namespace" in err
+    assert not (tmp_path / "r.json").exists()
+
+
+def test_a_missing_extra_names_the_install_command(tmp_path):
+    """Without the [swebench] extra the tier cannot load; the error says how to install it, not a traceback."""
+    code = ("import sys; sys.modules['git'] = sys.modules['datasets'] = None\n"
+            "from swebench_exec.cli import main\n"
+            "sys.exit(main(['swebench', '--models', 'gold', '--instance-ids', 'a__b-1', '--out', 'r.json']))")  # fmt: skip
+    done = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2, done.stderr
+    assert "pip install 'bench-by-execution[swebench]'" in done.stderr and "Traceback" not in done.stderr
 
 
 def test_missing_mirror_says_how_to_use_repo_cache(fixture, tmp_path, capsys):

@@ -15,6 +15,7 @@ from scripted_server import Reply, ScriptedServer, chat_reply
 from swebench_exec.cli import main
 from swebench_exec.contract import load_contract
 from swebench_exec.models.gold import bare_reply, harnessed_reply
+from swebench_exec.run.store import read_journal
 from swebench_exec.tasks import PUBLIC_TASKS
 
 SEED_SIX = Path(__file__).resolve().parents[1] / "harness" / "models" / "seed-six.toml"
@@ -59,10 +60,45 @@ def test_max_cost_stops_new_calls(tmp_path, capsys):
         main(["demo", "--model", "m", "--base-url", server.url, "--price", "m=1000", "--max-cost", "0.5",
               "--concurrency", "1", "--out", str(out), "--quiet"])  # fmt: skip
         calls = len(server.chat_requests())
-    rows = load(out)["rows"]
+    document = load(out)
+    rows = document["rows"]
     assert calls == 1  # the first call costs $1.50, over the budget: nothing else starts
     assert sum(r["outcome"] == "not_called" for r in rows) == 9
     assert all("--max-cost $0.5 reached" in r["error"] for r in rows if r["outcome"] == "not_called")
+    assert document["config"]["budget"] == {"max_cost_usd": 0.5, "spent_usd": 1.5, "reached": True}
+    assert document["summary"]["models"]["m"]["not_called"] == 9
+    captured = capsys.readouterr()
+    assert "1 infra failure(s)" not in captured.out and "9 not called, not scored" in captured.out
+    assert "--max-cost $0.5 reached ($1.5000 spent): 9 row(s) not called; --resume with a higher --max-cost" in captured.err
+
+
+def _gold_run(tmp_path: Path, *tasks: str) -> Path:
+    out = tmp_path / "gold.json"
+    assert main(["demo", "--model", "gold", "--tasks", ",".join(tasks), "--out", str(out), "--quiet"]) == 0
+    return out
+
+
+def test_a_prompt_the_replay_file_never_answered_is_not_recorded_never_a_model_failure(tmp_path, capsys):
+    source = _gold_run(tmp_path, "csv_totals")
+    out = tmp_path / "replayed.json"
+    capsys.readouterr()
+    assert main(["demo", "--model", f"replay:{source}", "--tasks", "csv_totals,grid_path", "--samples", "2",
+                 "--out", str(out), "--quiet"]) == 0  # fmt: skip
+    assert "holds replies for 2 of 8 row(s); the others are recorded not_recorded" in capsys.readouterr().err
+    rows = load(out)["rows"]
+    missing = [r for r in rows if r["outcome"] == "not_recorded"]
+    assert len(missing) == 6 and all(r["executor"] is None and r["format"] is None for r in missing)
+    info = load(out)["summary"]["models"][f"replay:{source}"]
+    assert info["arms"]["harnessed"]["scored"] == 1 and info["arms"]["harnessed"]["exec"]["mean"] == 3.0
+    assert info["infra_failures"] == 6
+
+
+def test_a_replay_file_that_answers_nothing_of_the_run_is_refused(tmp_path, capsys):
+    source = _gold_run(tmp_path, "csv_totals")
+    out = tmp_path / "replayed.json"
+    assert main(["demo", "--model", f"replay:{source}", "--tasks", "grid_path", "--out", str(out), "--quiet"]) == 2
+    assert "holds no reply to any of the 2 prompt(s) of this run" in capsys.readouterr().err
+    assert not out.exists()
 
 
 def test_replay_reproduces_a_run_and_rescore_agrees(tmp_path, capsys):
@@ -98,11 +134,11 @@ def test_sigkill_then_resume_loses_and_duplicates_nothing(tmp_path):
                    "--concurrency", "1", "--out", str(out), "--quiet"]  # fmt: skip
         child = subprocess.Popen(command, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = time.monotonic() + 60
-        while time.monotonic() < deadline and (not journal.exists() or len(journal.read_text().splitlines()) < 4):
+        while time.monotonic() < deadline and len(read_journal(journal)) < 4:
             time.sleep(0.05)
         os.killpg(child.pid, signal.SIGKILL)
         child.wait()
-        survived = len(journal.read_text().splitlines())
+        survived = len(read_journal(journal))
         assert 4 <= survived < 10 and not out.exists()
         calls_before = len(server.chat_requests())
         assert main(["demo", "--model", "m", "--base-url", server.url, "--out", str(out), "--quiet", "--resume"]) == 0

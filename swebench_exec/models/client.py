@@ -13,7 +13,7 @@ from typing import Any
 
 from ..contract import CURRENT_VERSION, build_prompt
 from .base import Response
-from .endpoints import OPENROUTER_BASE_URL, is_loopback, is_openrouter, redact, resolve_api_key, validate_base_url
+from .endpoints import LOCAL_PLACEHOLDER_KEY, OPENROUTER_BASE_URL, is_loopback, is_openrouter, redact, resolve_api_key, validate_base_url
 from .outcomes import Classified, classify_http, transport_failure
 from .pricing import Price, cost_of, reported_cost
 
@@ -119,7 +119,8 @@ class HarnessedClient:
             if not type(exc).__module__.startswith("httpx"):
                 raise
             return failed(f"{type(exc).__name__}: {exc}")
-        result = classify_http(status, headers, body, base_url=self.base_url, model=self.name, sent_prompt=sent)
+        result = classify_http(status, headers, body, base_url=self.base_url, model=self.name, sent_prompt=sent,
+                               sent_key=self._api_key != LOCAL_PLACEHOLDER_KEY)  # fmt: skip
         return result, time.monotonic() - start
 
     @staticmethod

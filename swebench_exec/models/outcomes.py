@@ -14,7 +14,8 @@ from typing import Any, Mapping
 from .base import Usage
 
 MODEL_OUTCOMES = ("ok", "truncated", "empty_answer", "context_truncated")
-INFRA_OUTCOMES = ("rate_limited", "provider_error", "insufficient_credits", "config_error", "transport_error")
+INFRA_OUTCOMES = ("rate_limited", "provider_error", "insufficient_credits", "config_error", "transport_error",
+                  "not_recorded")  # not_recorded: a replay file holds no reply to that prompt and sample
 STOPS_MODEL = ("insufficient_credits", "config_error")  # calling that model again cannot succeed until the user acts
 
 # A server reporting under a quarter of the chars/4 estimate is not tokenizing differently (no tokenizer packs 16
@@ -42,8 +43,10 @@ class Classified:
     retry_after_s: float | None = None
 
 
-def classify_http(status: int, headers: Mapping[str, str], body: str, *, base_url: str, model: str, sent_prompt: str) -> Classified:
-    """Judge a reply by status first, then by body: a 200 can still be an HTML page or carry an error object."""
+def classify_http(status: int, headers: Mapping[str, str], body: str, *, base_url: str, model: str, sent_prompt: str,
+                  sent_key: bool = True) -> Classified:  # fmt: skip
+    """Judge a reply by status first, then by body: a 200 can still be an HTML page or carry an error object.
+    `sent_key` is false when no real key went with the request (a loopback server gets none from the environment)."""
     data, is_html = _parse_body(body)
     if 200 <= status < 300:
         if not is_html and (not body.strip() or (data is None and body.lstrip()[:1] in "{[")):
@@ -64,7 +67,7 @@ def classify_http(status: int, headers: Mapping[str, str], body: str, *, base_ur
     return Classified(
         outcome,
         data=json_data,
-        error=_with_detail(_status_message(status, outcome, base_url, model), _detail(data, body, is_html)),
+        error=_with_detail(_status_message(status, outcome, base_url, model, sent_key), _detail(data, body, is_html)),
         retryable=retryable,
         retry_after_s=retry_after_seconds(headers) if outcome == "rate_limited" else None,
     )
@@ -160,12 +163,14 @@ def _status_outcome(status: int) -> tuple[str, bool]:
     return "provider_error", False
 
 
-def _status_message(status: int, outcome: str, base_url: str, model: str) -> str:
+def _status_message(status: int, outcome: str, base_url: str, model: str, sent_key: bool) -> str:
     if outcome == "insufficient_credits":
         return f"{base_url} says the account is out of credits (HTTP 402): add credits or choose another model"
     if outcome == "rate_limited":
         return f"rate limited by {base_url} (HTTP 429)"
     if status == 401:
+        if not sent_key:
+            return f"{base_url} wants an API key (HTTP 401), and none was sent to this local server: pass it with --api-key-env VAR"
         return f"{base_url} rejected the API key (HTTP 401): check the key (OPENROUTER_API_KEY, or --api-key-env)"
     if status == 403:
         return f"{base_url} refused the request (HTTP 403): check the key's permissions and limits for model {model!r}"

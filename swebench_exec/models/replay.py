@@ -50,12 +50,19 @@ class ReplayModel:
             if row["model"] == model and row.get("response"):
                 self._stored[(row["prompt_sha256"], row["sample"])] = response_from_record(row["response"])
 
+    def covers(self, prompt: str, harnessed: bool, sample: int = 0) -> bool:
+        return self._key(prompt, harnessed, sample) in self._stored
+
     def answer(self, prompt: str, harnessed: bool, sample: int = 0) -> Response:
-        """The response stored for this exact prompt and sample index, whatever order the calls come in."""
+        """The response stored for this exact prompt and sample index, whatever order the calls come in. A prompt the
+        file never answered is `not_recorded`: an infrastructure outcome, never a model failure."""
+        key = self._key(prompt, harnessed, sample)
+        if key not in self._stored:
+            return Response(text="", outcome="not_recorded", cost_usd=0.0, cost_source="local",
+                            error=f"{self.name} holds no reply to this prompt and sample")  # fmt: skip
+        return self._stored[key]
+
+    def _key(self, prompt: str, harnessed: bool, sample: int) -> tuple[str, int]:
         from ..run.runner import prompt_sha256
 
-        key = (prompt_sha256(build_prompt(prompt, harnessed, self.contract_version)), sample)
-        if key not in self._stored:
-            return Response(text="", outcome="empty_answer", cost_usd=0.0, cost_source="local",
-                            error="replay: no stored response for this prompt and sample")  # fmt: skip
-        return self._stored[key]
+        return prompt_sha256(build_prompt(prompt, harnessed, self.contract_version)), sample

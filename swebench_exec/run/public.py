@@ -9,14 +9,15 @@ import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Iterator
+from typing import Iterator, NamedTuple
 
 from ..contract import load_contract
 from ..models.base import Model
 from ..sandbox.base import Limits
 from ..sandbox.local import LocalSandbox
 from .executors import make_executor
-from .store import Journal, check_writable, iter_journal, journal_path, rows_at, write_results
+from .store import (Journal, check_writable, is_results_file, iter_journal, journal_config, journal_path,
+                    load_results, rows_at, write_results)  # fmt: skip
 from .summary import ARMS, summarize
 
 
@@ -46,7 +47,8 @@ def build_model(name: str, args: argparse.Namespace, tasks: list[dict], price=No
     base_url = validate_base_url(args.base_url or OPENROUTER_BASE_URL)
     key = os.environ.get(args.api_key_env) if args.api_key_env else None
     if args.api_key_env and not key:
-        raise ConfigError(f"--api-key-env {args.api_key_env} is not set in the environment")
+        state = "is empty" if key == "" else "is not set in the environment"
+        raise ConfigError(f"--api-key-env {args.api_key_env} {state}")
     resolve_api_key(base_url, key)
     check_reachable(base_url)
     return HarnessedClient(name, base_url=base_url, api_key=key, max_tokens=args.max_tokens,
@@ -62,16 +64,20 @@ def resolve_models(args: argparse.Namespace) -> tuple[list[str], dict]:
     names = [args.model] if getattr(args, "model", None) else []
     names += [m.strip() for m in (getattr(args, "models", None) or "").split(",") if m.strip()]
     names += [e.id for e in entries]
+    from ..cli import UserError
+
     if not names:
-        from ..cli import UserError
-
         raise UserError("no model given: use --models (or --models-file)")
-    return list(dict.fromkeys(names)), price_table(entries, getattr(args, "price", None) or [])
+    names = list(dict.fromkeys(names))
+    prices = price_table(entries, getattr(args, "price", None) or [])
+    unknown = [model for model in prices if model not in names]
+    if unknown:
+        raise UserError(f"--price names {', '.join(unknown)}, not a model of this run ({', '.join(names)})")
+    return names, prices
 
 
-def build_models(args: argparse.Namespace, tasks: list[dict]) -> tuple[list[str], dict[str, Model], dict]:
-    names, prices = resolve_models(args)
-    return names, {name: build_model(name, args, tasks, prices.get(name)) for name in names}, prices
+def build_models(args: argparse.Namespace, tasks: list[dict], names: list[str], prices: dict) -> dict[str, Model]:
+    return {name: build_model(name, args, tasks, prices.get(name)) for name in names}
 
 
 def default_out(command: str) -> Path:
@@ -85,18 +91,26 @@ def default_out(command: str) -> Path:
 
 
 def output_path(args: argparse.Namespace) -> Path:
-    """--out, checked against the run already there: paid rows are never thrown away without --overwrite."""
+    """--out, checked against what is already there: paid rows are never thrown away without --overwrite, and a file
+    that is not a results file is never replaced by accident."""
     from ..cli import UserError
 
     if args.resume and not args.out:
         raise UserError("--resume needs the --out of the run to continue")
     out = args.out or default_out(args.command)
     check_writable(out)
-    earlier = out.exists() or journal_path(out).exists()
-    if earlier and not (args.resume or args.overwrite):
+    if out.exists() and not out.is_file():
+        raise UserError(f"--out {out} is not a regular file; give a path for a results JSON")
+    journal, results = journal_path(out), is_results_file(out)
+    if out.exists() and not results and not journal.exists() and not args.overwrite:
+        raise UserError(f"--out {out} exists and is not a results file: choose another path (--overwrite replaces it)")
+    if (out.exists() or journal.exists()) and not (args.resume or args.overwrite):
         raise UserError(f"{out} already holds a run: --resume to continue it, or --overwrite to start over")
-    if args.resume and not journal_path(out).exists():
-        print(f"note: nothing to resume at {journal_path(out)}; starting a new run", file=sys.stderr)
+    if args.resume and not journal.exists():
+        if results:
+            print(f"note: {journal} is gone; resuming from the rows in {out}", file=sys.stderr)
+        else:
+            print(f"note: nothing to resume at {journal}; starting a new run", file=sys.stderr)
     return out
 
 
@@ -111,7 +125,7 @@ def run_config(args: argparse.Namespace, models: list[str], tasks: list[dict], s
         "base_url": args.base_url,
         "arms": list(ARMS),
         "tasks": [t["id"] for t in tasks],
-        "tasks_file": str(args.tasks_file) if getattr(args, "tasks_file", None) else None,
+        "tasks_file": str(Path(args.tasks_file).resolve()) if getattr(args, "tasks_file", None) else None,
         "samples": args.samples,
         "max_tokens": args.max_tokens,
         "request_timeout_s": getattr(args, "request_timeout", None),
@@ -139,11 +153,93 @@ class FinishedRun:
         return rows_at(self.journal, self.offsets)
 
 
-def latest_rows(journal: Path) -> dict[tuple, tuple[int, bool]]:
-    """Row key -> (offset, finished) of the last row journaled for each key."""
+class Journaled(NamedTuple):
+    offset: int  # of the row's line in the journal
+    finished: bool  # needs no re-run (see runner.is_finished)
+    prompt_sha256: str | None
+
+
+def latest_rows(journal: Path) -> dict[tuple, Journaled]:
+    """Row key -> the last row journaled for that key."""
     from .runner import is_finished, row_key
 
-    return {row_key(row): (offset, is_finished(row)) for offset, row in iter_journal(journal)}
+    return {row_key(row): Journaled(offset, is_finished(row), row.get("prompt_sha256"))
+            for offset, row in iter_journal(journal)}  # fmt: skip
+
+
+# What a row depends on: a resume with other values would mix rows made two ways under one config.
+RESUMED_SETTINGS = ("tier", "base_url", "tasks_file", "max_tokens", "temperature", "timeout_s", "contract", "dataset",
+                    "context")  # fmt: skip
+
+
+def _settings(config: dict) -> dict:
+    sandbox = config.get("sandbox") or {}
+    settings = {key: config.get(key) for key in RESUMED_SETTINGS}
+    if settings["tasks_file"]:
+        settings["tasks_file"] = str(Path(settings["tasks_file"]).resolve())
+    return {**settings, "sandbox": sandbox.get("provider"), "image": sandbox.get("image")}
+
+
+def check_same_settings(journaled: dict | None, config: dict) -> None:
+    """A resume must continue the run it names, not start a different one under the same file."""
+    from ..cli import UserError
+
+    if journaled is None:  # a journal from before settings were journaled: nothing to compare
+        return
+    before, now = _settings(journaled), _settings(config)
+    changed = [f"{key} {before[key]!r} -> {now[key]!r}" for key in now if before[key] != now[key]]
+    if changed:
+        raise UserError(f"--resume with other settings than the journaled run ({'; '.join(changed)}): its rows were "
+                        "made with the old ones; repeat the old options, or --overwrite to start over")  # fmt: skip
+
+
+def reusable_rows(spec, latest: dict[tuple, Journaled], out: Path) -> set[tuple]:
+    """Keys of the journaled rows this run can keep: finished, in its matrix, and answering the very prompt this run
+    would send (a task's prompt edited since is asked again)."""
+    from .runner import all_jobs, prompt_sha256
+
+    matrix = {job.key: job for job in all_jobs(spec)}
+    done = {key for key, row in latest.items() if key in matrix and row.finished}
+    kept = {key for key in done if latest[key].prompt_sha256 == prompt_sha256(spec.prompt(matrix[key]))}
+    if done - kept:
+        print(f"note: {len(done - kept)} journaled row(s) answered another prompt than this run sends (a task's "
+              "prompt or the contract changed): they are run again", file=sys.stderr)  # fmt: skip
+    outside = sum(1 for key in latest if key not in matrix)
+    if outside:
+        print(f"note: {outside} journaled row(s) of other models, tasks or samples stay in the journal and are left "
+              f"out of {out}", file=sys.stderr)  # fmt: skip
+    return kept
+
+
+def check_replays(spec, finished: set[tuple]) -> None:
+    """A replay file that answers none of the prompts still to run is the wrong file (or the wrong tasks): say so
+    before the run, rather than record a run of nothing but not_recorded rows."""
+    from ..cli import UserError
+    from ..models.replay import ReplayModel
+    from .runner import pending_jobs
+
+    for name, model in spec.models.items():
+        if not isinstance(model, ReplayModel):
+            continue
+        jobs = [job for job in pending_jobs(spec, finished) if job.model == name]
+        answered = sum(model.covers(spec.tasks_by_id[j.task_id]["prompt"], j.harnessed, j.sample) for j in jobs)
+        if jobs and not answered:
+            raise UserError(f"{name} holds no reply to any of the {len(jobs)} prompt(s) of this run: was it recorded "
+                            "with other tasks (--tasks-file, --tasks), instances or contract?")  # fmt: skip
+        if answered < len(jobs):
+            print(f"note: {name} holds replies for {answered} of {len(jobs)} row(s); the others are recorded "
+                  "not_recorded (infrastructure, not scored)", file=sys.stderr)  # fmt: skip
+
+
+def seed_journal(out: Path, journal_file: Path) -> None:
+    """A results file whose journal is gone: its rows become the journal, so --resume keeps them."""
+    document = load_results(out)
+    journal = Journal(journal_file, document["config"])
+    try:
+        for row in document["rows"]:
+            journal.append(row)
+    finally:
+        journal.close()
 
 
 def start_run(args: argparse.Namespace, out: Path, names: list[str], tasks: list[dict], spec,
@@ -155,18 +251,26 @@ def start_run(args: argparse.Namespace, out: Path, names: list[str], tasks: list
     journal_file = journal_path(out)
     if not args.resume and journal_file.exists():
         journal_file.unlink()
-    finished = {key for key, (_, done) in latest_rows(journal_file).items() if done}
     config = {**run_config(args, names, tasks, spec.sandbox), **config_extra}
-    journal = Journal(journal_file)
+    if args.resume:
+        if not journal_file.exists() and is_results_file(out):
+            seed_journal(out, journal_file)
+        check_same_settings(journal_config(journal_file), config)
+    finished = reusable_rows(spec, latest_rows(journal_file), out)
+    check_replays(spec, finished)
+    journal = Journal(journal_file, config)
     try:
         state = _run_with_progress(spec, journal, finished, quiet=args.quiet)
     finally:
         journal.close()
     config["finished_at"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
     config["stopped"] = state.stopped
+    if spec.max_cost is not None:
+        config["budget"] = {"max_cost_usd": spec.max_cost, "spent_usd": round(state.spent_usd, 6),
+                            "reached": state.budget_reached}  # fmt: skip
     latest = latest_rows(journal_file)
     order = sorted((job.key for job in all_jobs(spec) if job.key in latest), key=result_order)
-    return FinishedRun(out, config, journal_file, [latest[key][0] for key in order], state.stopped)
+    return FinishedRun(out, config, journal_file, [latest[key].offset for key in order], state.stopped)
 
 
 def finish_run(run: FinishedRun) -> int:
@@ -184,7 +288,20 @@ def finish_run(run: FinishedRun) -> int:
     for model in unscored:
         print(f"error: no row of {model} could be scored ({summary['models'][model]['infra_failures']} infrastructure "
               "failures: see each row's outcome and error)", file=sys.stderr)  # fmt: skip
+    budget = run.config.get("budget") or {}
+    if budget.get("reached"):
+        not_called = sum(info.get("not_called", 0) for info in summary["models"].values())
+        print(f"note: --max-cost ${budget['max_cost_usd']:g} reached (${budget['spent_usd']:.4f} spent): {not_called} "
+              "row(s) not called; --resume with a higher --max-cost finishes them", file=sys.stderr)  # fmt: skip
+    unsandboxed = sum(1 for row in run.rows() if (_process(row).get("isolation") or {}).get("sandboxed") is False)
+    if unsandboxed:
+        print(f"warning: {unsandboxed} row(s) ran their program outside the sandbox: the task's invoke() does not use "
+              "run_program (see the README, 'Your own tasks')", file=sys.stderr)  # fmt: skip
     return 3 if run.stopped or unscored else 0
+
+
+def _process(row: dict) -> dict:
+    return (row.get("executor") or {}).get("process") or {}
 
 
 def public_sandbox(args: argparse.Namespace):
@@ -192,13 +309,16 @@ def public_sandbox(args: argparse.Namespace):
     if args.sandbox == "local":
         return LocalSandbox(limits)
     from ..cli import UserError
-    from ..sandbox.docker import DockerSandbox, docker_available, image_exists
+    from ..sandbox.docker import DEFAULT_IMAGE, DockerSandbox, docker_available, image_exists
 
+    import docker  # noqa: F401 - not installed: cli names the extra that brings it
+
+    image = args.image or DEFAULT_IMAGE
     if not docker_available():
         raise UserError("--sandbox docker: no Docker daemon answers (start one, e.g. scripts/docker_up.sh)")
-    if not image_exists(args.image):
-        raise UserError(f"--sandbox docker: image {args.image} not found (build it: scripts/build_base_image.sh)")
-    return DockerSandbox(image=args.image, limits=limits)
+    if not image_exists(image):
+        raise UserError(f"--sandbox docker: image {image} not found (build it: scripts/build_base_image.sh)")
+    return DockerSandbox(image=image, limits=limits)
 
 
 def run_public(args: argparse.Namespace) -> int:
@@ -206,7 +326,8 @@ def run_public(args: argparse.Namespace) -> int:
 
     tasks = resolve_tasks(args)
     out = output_path(args)  # fail before any model is built or called
-    names, models, prices = build_models(args, tasks)
+    names, prices = resolve_models(args)
+    models = build_models(args, tasks, names, prices)
     sandbox = public_sandbox(args)
     # on Ray, executions in flight are bounded by the call threads too: never fewer threads than workers
     concurrency = max(args.concurrency, args.workers) if args.executor == "ray" else args.concurrency

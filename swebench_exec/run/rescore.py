@@ -11,7 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from ..models.outcomes import MODEL_OUTCOMES
-from .store import load_results
+from .store import OutputError, load_results
 
 COMPARED = (("format", "score"), ("executor", "score"), ("executor", "status"))
 
@@ -20,25 +20,37 @@ def _stored(row: dict) -> tuple:
     return tuple((row.get(part) or {}).get(key) for part, key in COMPARED)
 
 
-def _public_scorer(config: dict, args: argparse.Namespace):
+def _public_scorer(config: dict, args: argparse.Namespace, rows: list[dict]):
+    from ..cli import UserError
     from ..sandbox.base import Limits
     from ..sandbox.local import LocalSandbox
-    from ..tasks import PUBLIC_TASKS, load_tasks_file
+    from ..tasks import PUBLIC_TASKS, TaskError, load_tasks_file
     from .runner import score_response
 
     tasks_file = args.tasks_file or config.get("tasks_file")
-    tasks = {t["id"]: t for t in (load_tasks_file(tasks_file) if tasks_file else PUBLIC_TASKS)}
+    try:
+        tasks = {t["id"]: t for t in (load_tasks_file(tasks_file) if tasks_file else PUBLIC_TASKS)}
+    except TaskError as exc:
+        raise UserError(f"{exc} (the run's tasks file; give it with --tasks-file)") from None
+    unknown = sorted({row["task_id"] for row in rows} - tasks.keys())
+    if unknown:
+        where = f"tasks file {tasks_file}" if tasks_file else "the public tasks"
+        raise UserError(f"task(s) {', '.join(unknown)} of this run are not in {where}: give the run's --tasks-file")
     sandbox = LocalSandbox(Limits(timeout_s=config.get("timeout_s") or 10.0))
     return lambda row: score_response(tasks[row["task_id"]], row["response"]["text"], row["outcome"], sandbox)
 
 
 def _swebench_scorer(config: dict, args: argparse.Namespace, stack):
-    from ..swebench.dataset import load_instances
+    from ..cli import UserError
+    from ..swebench.dataset import DatasetError, load_instances
     from ..swebench.repos import WorktreePool
     from .swebench_tier import build_tasks, choose_sandbox, make_scorer, repo_cache
 
     args.dataset = args.dataset or config["dataset"]
-    instances = load_instances(args.dataset, config["instances"])
+    try:
+        instances = load_instances(args.dataset, config["instances"])
+    except DatasetError as exc:
+        raise UserError(f"{exc} (the run's dataset; give it with --dataset)") from None
     repos = repo_cache(args)
     pool = WorktreePool(repos)
     stack.callback(pool.close)
@@ -55,8 +67,14 @@ def rescore(path: Path, args: argparse.Namespace) -> int:
     document = load_results(path)
     config = document["config"]
     rows = [r for r in document["rows"] if r["outcome"] in MODEL_OUTCOMES and (r.get("executor") or {}).get("score") is not None]
+    for row in rows:
+        if not isinstance((row.get("response") or {}).get("text"), str):
+            raise OutputError(f"{path}: the scored row {row['model']} {row['task_id']} {row['arm']} has no response text")
     with contextlib.ExitStack() as stack:
-        scorer = _swebench_scorer(config, args, stack) if config.get("tier") == "swebench" else _public_scorer(config, args)
+        if config.get("tier") == "swebench":
+            scorer = _swebench_scorer(config, args, stack)
+        else:
+            scorer = _public_scorer(config, args, rows)
         with ThreadPoolExecutor(max_workers=max(1, args.workers)) as pool:
             fresh = list(tqdm(pool.map(scorer, rows), total=len(rows), desc="rescore", unit="row",
                               disable=args.quiet or None, file=sys.stderr))  # fmt: skip

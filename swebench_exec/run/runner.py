@@ -19,9 +19,8 @@ from ..scoring.executor import INFRA_STATUSES
 from .executors import Executor, LocalExecutor
 from .jobs import Job, job_matrix
 from .store import Journal
-from .summary import ARMS
+from .summary import ARMS, NOT_CALLED
 
-NOT_CALLED = "not_called"
 log = logging.getLogger(__name__)
 
 
@@ -44,10 +43,16 @@ class RunSpec:
     scorer: Scorer | None = None
     executor: Executor | None = None  # default: a LocalExecutor bounded by `workers`
     max_cost: float | None = None  # USD: no new call starts once the run has spent this much
+    tasks_by_id: dict[str, dict] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         if self.executor is None:
             self.executor = LocalExecutor(self.workers)
+        self.tasks_by_id = {t["id"]: t for t in self.tasks}
+
+    def prompt(self, job: Job) -> str:
+        """The exact text the model is sent for `job`; its hash ties a row to the prompt it answered."""
+        return build_prompt(self.tasks_by_id[job.task_id]["prompt"], job.harnessed, self.contract_version)
 
     def score(self, task: dict, text: str, outcome: str) -> dict:
         if outcome not in MODEL_OUTCOMES:
@@ -100,10 +105,10 @@ def _not_called_row(job: Job, reason: str) -> dict:
             "format": None, "executor": None, "parse": None}  # fmt: skip
 
 
-def run_job(job: Job, task: dict, spec: RunSpec, state: RunState) -> dict:
-    prompt = build_prompt(task["prompt"], job.harnessed, spec.contract_version)
+def run_job(job: Job, spec: RunSpec, state: RunState) -> dict:
+    task = spec.tasks_by_id[job.task_id]
     row = {"model": job.model, "task_id": job.task_id, "tier": spec.tier, "arm": job.arm, "sample": job.sample,
-           "prompt_sha256": prompt_sha256(prompt)}  # fmt: skip
+           "prompt_sha256": prompt_sha256(spec.prompt(job))}  # fmt: skip
     reason = state.stopped.get(job.model)
     if reason:
         reason = f"model stopped ({reason})"
@@ -166,12 +171,11 @@ def run_streaming(
 ) -> RunState:
     """Run every pending job, journaling each row as it finishes and keeping none: memory stays flat in the number
     of rows (at most two jobs per model call slot are in flight)."""
-    tasks = {t["id"]: t for t in spec.tasks}
     state = RunState()
     jobs = pending_jobs(spec, finished)
     limit = 2 * max(1, spec.concurrency)
     with ThreadPoolExecutor(max_workers=max(1, spec.concurrency)) as pool:
-        in_flight = {pool.submit(run_job, job, tasks[job.task_id], spec, state) for job in itertools.islice(jobs, limit)}
+        in_flight = {pool.submit(run_job, job, spec, state) for job in itertools.islice(jobs, limit)}
         while in_flight:
             done, in_flight = wait(in_flight, return_when=FIRST_COMPLETED)
             for future in done:
@@ -180,7 +184,7 @@ def run_streaming(
                     journal.append(row)
                 if on_row:
                     on_row(row)
-            in_flight |= {pool.submit(run_job, job, tasks[job.task_id], spec, state)
+            in_flight |= {pool.submit(run_job, job, spec, state)
                           for job in itertools.islice(jobs, len(done))}  # fmt: skip
     return state
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import threading
 from pathlib import Path
 from typing import Iterable, Iterator
@@ -21,33 +22,40 @@ def journal_path(out: Path) -> Path:
     return out.with_name(out.name + ".journal.jsonl")
 
 
-def check_writable(out: Path) -> None:
+def check_writable(out: Path, option: str = "--out") -> None:
     """Fail before any model is called, not after an hour of paid calls."""
     parent = out.parent if str(out.parent) else Path(".")
     if out.is_dir():
-        raise OutputError(f"--out {out} is a directory; give a file name such as {out}/results.json")
+        raise OutputError(f"{option} {out} is a directory; give a file name such as {out}/results.json")
     try:
         parent.mkdir(parents=True, exist_ok=True)
         probe = parent / f".{out.name}.write-test"
         probe.write_text("")
         probe.unlink()
     except OSError as exc:
-        raise OutputError(f"cannot write --out {out}: {exc.strerror or exc}") from None
+        raise OutputError(f"cannot write {option} {out}: {exc.strerror or exc}") from None
 
 
 class Journal:
-    """Append-only, flushed and fsynced per row; safe to call from worker threads."""
+    """Append-only, flushed and fsynced per row; safe to call from worker threads. A new journal starts with a
+    `{"run_config": ...}` line (not a row: readers skip it), so a resume can check it continues the same settings."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, config: dict | None = None) -> None:
         self.path = path
         self._lock = threading.Lock()
-        torn = path.exists() and path.stat().st_size > 0 and _last_byte(path) != b"\n"
+        empty = not path.exists() or path.stat().st_size == 0
+        torn = not empty and _last_byte(path) != b"\n"
         self._file = open(path, "a", encoding="utf-8")
         if torn:  # a crash mid-line: end that line so the next row starts on its own
             self._file.write("\n")
+        if empty and config is not None:
+            self._write({"run_config": config})
 
     def append(self, row: dict) -> None:
-        line = json.dumps(row, ensure_ascii=True, sort_keys=True)  # escapes lone surrogates a reply may hold
+        self._write(row)
+
+    def _write(self, record: dict) -> None:
+        line = json.dumps(record, ensure_ascii=True, sort_keys=True)  # escapes lone surrogates a reply may hold
         with self._lock:
             self._file.write(line + "\n")
             self._file.flush()
@@ -76,6 +84,16 @@ def iter_journal(path: Path) -> Iterator[tuple[int, dict]]:
                 continue
             if isinstance(row, dict) and ROW_FIELDS <= row.keys():
                 yield offset, row
+
+
+def journal_config(path: Path) -> dict | None:
+    """The settings the journal's run started with (None for a journal without that line)."""
+    try:
+        with open(path, "rb") as journal:
+            first = json.loads(journal.readline())
+    except (OSError, ValueError):
+        return None
+    return first.get("run_config") if isinstance(first, dict) else None
 
 
 def _last_byte(path: Path) -> bytes:
@@ -108,13 +126,42 @@ def write_results(out: Path, config: dict, rows: Iterable[dict], summary: dict) 
     os.replace(tmp, out)
 
 
-def load_results(path: Path) -> dict:
+def is_results_file(path: Path) -> bool:
+    """Whether `path` starts like a results document (write_results puts schema_version first): cheap enough to ask
+    of any file before it is replaced."""
     try:
-        document = json.loads(Path(path).read_text(encoding="utf-8"))
+        with open(path, "rb") as file:
+            head = file.read(64)
+    except OSError:
+        return False
+    return re.match(rb'\s*\{\s*"schema_version"\s*:', head) is not None
+
+
+RESULT_ROW_KEYS = ("model", "task_id", "arm", "outcome")
+
+
+def load_results(path: Path) -> dict:
+    """A results document, checked for the parts every reader relies on; a bad file is one OutputError line."""
+    path = Path(path)
+    if path.is_dir():
+        raise OutputError(f"{path} is a directory; give a results JSON file, e.g. {path}/results.json")
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise OutputError(f"no results file at {path}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise OutputError(f"cannot read {path}: {getattr(exc, 'strerror', None) or exc}") from None
     except json.JSONDecodeError as exc:
         raise OutputError(f"{path} is not a results JSON: {exc}") from None
+    if not isinstance(document, dict):
+        raise OutputError(f"{path} is not a results JSON: not an object")
     if document.get("schema_version") != SCHEMA_VERSION:
         raise OutputError(f"{path} has schema version {document.get('schema_version')!r}; this tool reads {SCHEMA_VERSION}")
+    rows = document.get("rows")
+    if not isinstance(rows, list) or not isinstance(document.get("config", {}), dict):
+        raise OutputError(f"{path} is not a results JSON: no rows list")
+    for i, row in enumerate(rows):
+        missing = [k for k in RESULT_ROW_KEYS if not isinstance(row, dict) or k not in row]
+        if missing:
+            raise OutputError(f"{path} is not a results JSON: row {i} has no {', '.join(missing)}")
     return document

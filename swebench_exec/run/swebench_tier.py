@@ -36,19 +36,32 @@ def repo_cache(args: argparse.Namespace) -> RepoCache:
 
 
 def choose_sandbox(args: argparse.Namespace, instances: list[Instance], repos: RepoCache) -> SweSandbox:
-    """`auto`: docker when a daemon answers and every instance's image exists here, else local, and say which."""
+    """`auto`: docker when a daemon answers and every instance's image exists here, else local, and say which.
+    `docker` asked for by name must have both before anything runs."""
     choice = args.sandbox
-    if choice == "auto":
-        from ..sandbox.docker import docker_available, image_exists
+    if choice != "local":
+        missing = _missing_images(instances, args.namespace)
+        more = f" and {len(missing) - 3} more" if missing and len(missing) > 3 else ""
+        why = "no Docker daemon answers" if missing is None else f"no image for {', '.join(missing[:3])}{more}" if missing else ""
+        if choice == "docker" and why:
+            from ..cli import UserError
 
-        missing = [i.instance_id for i in instances if not image_exists(official_image(i, args.namespace))] \
-            if docker_available() else None  # fmt: skip
-        choice = "docker" if missing == [] else "local"
-        why = "no Docker daemon answers" if missing is None else f"no image for {', '.join(missing[:3])}" if missing else ""
-        print(f"sandbox: {choice}" + (f" ({why})" if why else ""), file=sys.stderr)
+            raise UserError(f"--sandbox docker: {why} (pull the images, check --namespace, or use --sandbox local)")
+        if choice == "auto":
+            choice = "local" if why else "docker"
+            print(f"sandbox: {choice}" + (f" ({why})" if why else ""), file=sys.stderr)
     if choice == "docker":
         return DockerSweSandbox(namespace=args.namespace, timeout_s=args.timeout)
     return LocalSweSandbox(repos, EnvBuilder(Path(args.env_cache)) if args.env_cache else None, timeout_s=args.timeout)
+
+
+def _missing_images(instances: list[Instance], namespace: str) -> list[str] | None:
+    """Instances whose official image is not here, or None when no Docker daemon answers."""
+    from ..sandbox.docker import docker_available, image_exists
+
+    if not docker_available():
+        return None
+    return [i.instance_id for i in instances if not image_exists(official_image(i, namespace))]
 
 
 def build_tasks(instances: list[Instance], pool: WorktreePool) -> list[dict]:
@@ -86,19 +99,23 @@ def make_scorer(pool: WorktreePool, sandbox: SweSandbox):
 
 def run_swebench(args: argparse.Namespace) -> int:
     from ..cli import UserError
-    from .public import build_models, finish_run, output_path, start_run
+    from .public import build_models, finish_run, output_path, resolve_models, start_run
     from .runner import RunSpec
+    from .store import check_writable
 
     if args.executor != "local":
         raise UserError("--executor ray runs the public tier; SWE-bench evaluations need the worktrees on this machine")
     out = output_path(args)
+    names, prices = resolve_models(args)  # every mistake in the command before the dataset is loaded
+    if args.export_predictions:
+        check_writable(Path(args.export_predictions), "--export-predictions")
     instances = load_instances(args.dataset, instance_ids(args))
     repos = repo_cache(args)
     sandbox = choose_sandbox(args, instances, repos)
     pool = WorktreePool(repos)
     try:
         tasks = build_tasks(instances, pool)
-        names, models, prices = build_models(args, tasks)
+        models = build_models(args, tasks, names, prices)
         spec = RunSpec(models=models, tasks=tasks, samples=args.samples, concurrency=args.concurrency,
                        workers=args.workers, tier="swebench", scorer=make_scorer(pool, sandbox),
                        max_cost=args.max_cost)  # fmt: skip
@@ -184,10 +201,13 @@ def validation_path(args: argparse.Namespace) -> Path:
 def run_validate(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
+    from .store import check_writable
+
+    out = validation_path(args)
+    check_writable(out, "--validation-out")
     instances = load_instances(args.dataset, instance_ids(args))
     repos = repo_cache(args)
     sandbox = choose_sandbox(args, instances, repos)
-    out = validation_path(args)
     record = json.loads(out.read_text()) if out.exists() else {}
     pool = WorktreePool(repos)
     try:

@@ -102,6 +102,8 @@ def load_instances(dataset: str = DEFAULT_DATASET, ids: list[str] | None = None,
     hub name.
     """
     rows = _load_rows(dataset, split)
+    if not rows:
+        raise DatasetError(f"{dataset} ({split}) holds no rows")
     if ids is None:
         return [Instance.from_row(row) for row in rows]
     by_id = {row.get("instance_id"): row for row in rows}
@@ -211,4 +213,6 @@ def read_id_list(path: str | Path) -> list[str]:
             first = seen[instance_id]
             raise DatasetError(f"{path}:{number}: duplicate instance id {instance_id} (first on line {first})")
         seen[instance_id] = number
+    if not seen:
+        raise DatasetError(f"{path} names no instance (one id a line; '#' starts a comment)")
     return list(seen)

@@ -28,8 +28,8 @@ def timed(fn) -> float:
 
 
 def demo_once(workdir: Path, *extra: str) -> None:
-    subprocess.run(["bench-by-execution", "demo", "--model", "gold", "--quiet", "--out", str(workdir / "x.json"),
-                    *extra], check=True, capture_output=True)  # fmt: skip
+    subprocess.run(["bench-by-execution", "demo", "--model", "gold", "--quiet", "--overwrite", "--out",
+                    str(workdir / "x.json"), *extra], check=True, capture_output=True)  # fmt: skip
 
 
 def bare_once() -> None:

@@ -64,4 +64,20 @@ def test_a_lone_surrogate_in_a_reply_is_journaled_and_written(tmp_path, capsys):
     assert code == 0
     rows = json.loads(out.read_text())["rows"]
     assert len(rows) == 2 and all(r["executor"]["status"] == "no_code" for r in rows)
-    assert len(read_journal(out.with_name(out.name + ".journal.jsonl"))) == 2
+    journaled = read_journal(out.with_name(out.name + ".journal.jsonl"))
+    assert [r["executor"]["status"] for r in journaled].count("no_code") == 2
+
+
+def test_half_a_surrogate_pair_in_a_label_or_path_is_the_models_failure_not_the_harness():
+    """Found by an adversarial review: a lone surrogate in the line naming a file (or in a FILE: path) made path
+    normalisation raise, and the row became a harness_error: an infrastructure status, so unscored."""
+    from swebench_exec.run.runner import score_response
+    from swebench_exec.sandbox.local import LocalSandbox
+
+    task = next(t for t in PUBLIC_TASKS if t["id"] == "csv_totals")
+    for reply in ("Here is my solution \ud83d\n```python\ndef main(): pass\n```\n",
+                  "`csv_totals\ud83d.py`:\n```python\nprint(1)\n```\n",
+                  "FILE: csv_totals\ud800.py\n```python\nx = 1\n```\n"):  # fmt: skip
+        scores = score_response(task, reply, "ok", LocalSandbox())
+        assert scores["executor"]["status"] in ("no_code", "wrong_output"), scores["executor"]
+        assert scores["format"]["score"] is not None

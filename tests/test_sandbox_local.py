@@ -191,9 +191,9 @@ def test_a_sandbox_whose_set_up_fails_once_is_set_up_again(tmp_path, monkeypatch
     real, calls = sandbox._command, []
 
     def failing(times: int):
-        def command(args, cwd, uid, timeout, status_fd):
+        def command(*args):
             calls.append(1)
-            line = real(args, cwd, uid, timeout, status_fd)
+            line = real(*args)
             if len(calls) <= times:  # a bind source that is not there: bwrap gives up before the program starts
                 at = line.index("bwrap") + 1
                 line = line[:at] + ["--ro-bind", str(tmp_path / "vanished"), "/vanished"] + line[at:]
@@ -208,3 +208,65 @@ def test_a_sandbox_whose_set_up_fails_once_is_set_up_again(tmp_path, monkeypatch
     with pytest.raises(SandboxError, match=f"never started the program \\({SETUP_ATTEMPTS} attempts\\)"):
         sandbox.run(["python", "-c", "print('ran')"], cwd=tmp_path)
     assert len(calls) == SETUP_ATTEMPTS
+
+
+def test_the_sandbox_init_named_on_the_info_pipe_is_killed_after_the_run():
+    """bwrap names its init (pid 1 of the run) on the info pipe; the harness kills it after every run, through a pidfd,
+    so a program that rewrote its init (a non-root harness shares its uid) cannot keep the sandbox alive."""
+    import json
+    import subprocess
+
+    from swebench_exec.sandbox.local import _SandboxInit
+
+    survivor = subprocess.Popen(["sleep", "60"])
+    read, write = os.pipe()
+    watcher = _SandboxInit(read)
+    os.write(write, json.dumps({"child-pid": survivor.pid, "pid-namespace": 1}).encode())
+    os.close(write)
+    watcher.kill()
+    assert survivor.wait(timeout=5) == -9
+    _SandboxInit(None).kill()  # no info pipe (not bwrap): nothing to do
+
+
+def test_an_interpreter_that_cannot_start_in_the_sandbox_is_the_sandboxs_failure(tmp_path, monkeypatch):
+    """A Python needing a library outside the trees the sandbox shows would crash every program, each scored as the
+    model's crash; the probe turns that into a SandboxError (infrastructure) that says why."""
+    import sys
+
+    from swebench_exec.sandbox import local
+    from swebench_exec.sandbox.base import SandboxError
+
+    broken = tmp_path / "bin" / "python3"
+    broken.parent.mkdir()
+    broken.write_text("#!/bin/sh\necho 'error while loading shared libraries: libpython3.so' >&2\nexit 127\n")
+    broken.chmod(0o755)
+    for folder in (tmp_path, broken.parent):
+        folder.chmod(0o755)
+    monkeypatch.setattr(sys, "executable", str(broken))
+    monkeypatch.setattr(local, "_INTERPRETER_WORKS", set())
+    with pytest.raises(SandboxError, match="does not start inside the .* sandbox: error while loading shared"):
+        LocalSandbox().run(["python", "-c", "print(1)"], cwd=tmp_path)
+    assert LocalSandbox().run(["sh", "-c", "echo fine"], cwd=tmp_path).stdout == "fine\n"  # other programs still run
+
+
+def test_folders_that_pth_files_add_are_in_the_sandbox_but_never_this_checkout(tmp_path, monkeypatch):
+    import site
+
+    from swebench_exec.sandbox import local
+
+    lib = tmp_path / "mylib"
+    lib.mkdir()
+    (lib / "mine.py").write_text("VALUE = 7\n")
+    site_dir = tmp_path / "site"
+    site_dir.mkdir()
+    checkout = local._checkout()
+    (site_dir / "editable.pth").write_text(f"# a comment\nimport sys\n{lib}\n{checkout or lib}\n{tmp_path / 'gone'}\n")
+    for folder in (tmp_path, lib, site_dir):
+        folder.chmod(0o755)
+    (lib / "mine.py").chmod(0o644)
+    monkeypatch.setattr(site, "getsitepackages", lambda: [str(site_dir)])
+    assert local._pth_dirs() == {str(lib.resolve())}
+    work = tmp_path / "work"
+    work.mkdir()
+    proc = LocalSandbox().run(["sh", "-c", f"cat {lib}/mine.py; ls {checkout or tmp_path / 'gone'} 2>&1 | head -1"], cwd=work)
+    assert proc.stdout.startswith("VALUE = 7\n") and "results" not in proc.stdout

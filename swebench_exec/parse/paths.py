@@ -43,8 +43,8 @@ def normalise_path(raw: str) -> str:
     and in any case, since a nested `.git` (or `.GIT` on a case-insensitive disk) is still git metadata.
     """
     text = _unwrap(raw)
-    if any(ord(ch) < 32 for ch in text):
-        raise PathRefused("invalid", raw)  # NUL or newline: no filesystem takes it as meant
+    if any(ord(ch) < 32 or 0xD800 <= ord(ch) <= 0xDFFF for ch in text):
+        raise PathRefused("invalid", raw)  # NUL, newline or half a surrogate pair: no filesystem takes it as meant
     text = text.replace("\\", "/")
     if text.startswith(("/", "~")) or _DRIVE.match(text):
         raise PathRefused("absolute", raw)

@@ -61,11 +61,14 @@ class SandboxedProcess(subprocess.CompletedProcess):
         }
 
 
-def program_env(home: str, path: str) -> dict[str, str]:
-    """The whole environment a sandboxed program gets, in every provider: no secrets, UTF-8, HOME inside the box."""
+def program_env(home: str, path: str, user: str = "sandbox") -> dict[str, str]:
+    """The whole environment a sandboxed program gets, in every provider: no secrets, UTF-8, HOME inside the box, and
+    a user name (the local sandbox's uid of its own has no passwd entry; getpass.getuser() reads these first)."""
     return {
         "PATH": path,
         "HOME": home,
+        "USER": user,
+        "LOGNAME": user,
         "TMPDIR": "/tmp",
         "LANG": "C.UTF-8",
         "LC_ALL": "C.UTF-8",

@@ -7,6 +7,7 @@ and root-owned files are out of reach); wall-clock timeouts kill the whole proce
 """
 from __future__ import annotations
 
+import json
 import math
 import os
 import random
@@ -14,14 +15,16 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from functools import lru_cache
 from pathlib import Path
 from typing import Sequence
 
-from .base import Limits, SandboxedProcess, SandboxError, program_env
+from .base import Limits, SandboxedProcess, SandboxError, program_env, remove_tree
 from .capture import HeadTail, drain
+from .seccomp import filter_fd
 
 SAFE_PATH = "/usr/local/bin:/usr/bin:/bin"
 # Without bubblewrap, as root: own network and pid namespaces (when the program's init exits, all it started dies).
@@ -102,11 +105,39 @@ def _interpreter_dirs() -> set[str]:
     return {str(Path(p).resolve()) for p in (sys.prefix, sys.base_prefix, exe.parent, exe.resolve().parent.parent)}
 
 
+_INTERPRETER_WORKS: set[tuple] = set()  # (layer, extra read-only binds) where the interpreter was seen to start
+PACKAGE_NAMES = ("swebench_exec", "bench_by_execution")
+
+
 def _package_dirs() -> list[str]:
-    """This package holds the tasks' expected answers: a program must not import them (hidden last, so that binding
-    the interpreter's site-packages back in cannot uncover them)."""
-    package = Path(__file__).resolve().parents[1]
-    return [str(p) for p in (package, package.parent / "bench_by_execution") if p.is_dir()]
+    """Every copy of this package in reach, the imported one and any other installed (a site-packages copy beside a
+    checkout): they hold the tasks' expected answers. Hidden last, so that binding the interpreter's site-packages
+    back in cannot uncover them."""
+    imported = Path(__file__).resolve().parents[1]
+    places = {imported.parent, *(Path(entry).resolve() for entry in sys.path if entry)}
+    return sorted({str(place / name) for place in places for name in PACKAGE_NAMES if (place / name).is_dir()})
+
+
+def _checkout() -> str | None:
+    """The project checkout this package runs from, if it does: its committed results hold gold's replies."""
+    root = Path(__file__).resolve().parents[2]
+    return str(root) if (root / "pyproject.toml").is_file() and (root / PACKAGE_NAMES[0]).is_dir() else None
+
+
+def _pth_dirs() -> set[str]:
+    """Folders the interpreter's .pth files add to sys.path (editable installs of other packages): a program that
+    imports them needs them. Never the checkout of this project."""
+    import site
+
+    found: set[str] = set()
+    for folder in {*site.getsitepackages(), site.getusersitepackages()}:
+        for pth in sorted(Path(folder).glob("*.pth")) if os.path.isdir(folder) else ():
+            for line in pth.read_text(errors="replace").splitlines():
+                entry = line.strip()
+                if entry and not entry.startswith(("#", "import ", "import\t")) and os.path.isdir(Path(folder, entry)):
+                    found.add(str(Path(folder, entry).resolve()))
+    checkout = _checkout()
+    return {d for d in found if not checkout or not (d == checkout or d.startswith(checkout + "/"))}
 
 
 def _hidden_dirs() -> list[str]:
@@ -186,6 +217,27 @@ class LocalSandbox:
     def run(
         self, args: Sequence[str], cwd: Path, *, stdin: str | None = None, timeout: float | None = None
     ) -> SandboxedProcess:
+        if args and args[0] in ("python", "python3"):
+            self._check_interpreter()
+        return self._run(args, cwd, stdin, timeout)
+
+    def _check_interpreter(self) -> None:
+        """An interpreter that cannot start in the sandbox (a library outside the trees it shows) would crash every
+        program, each scored as the model's crash: found once per process, it is the sandbox's failure instead."""
+        key = (detect_isolation(), tuple(self.read_only))
+        if key in _INTERPRETER_WORKS:
+            return
+        probe = Path(tempfile.mkdtemp(prefix="bbe-probe-"))
+        try:
+            proc = self._run([sys.executable, "-c", "pass"], probe, None, 60)
+        finally:
+            remove_tree(probe)
+        if proc.returncode != 0:
+            why = proc.stderr.strip()[-300:] or f"exit {proc.returncode}"
+            raise SandboxError(f"{sys.executable} does not start inside the {key[0]} sandbox: {why}")
+        _INTERPRETER_WORKS.add(key)
+
+    def _run(self, args: Sequence[str], cwd: Path, stdin: str | None, timeout: float | None) -> SandboxedProcess:
         cwd = Path(cwd).resolve()
         timeout = self.limits.timeout_s if timeout is None else timeout
         sweep_orphans()
@@ -214,17 +266,30 @@ class LocalSandbox:
         self, args: list[str], cwd: Path, uid: int | None, stdin: str | None, timeout: float
     ) -> tuple[SandboxedProcess, bool]:
         """One run, and whether the program started (the lifeline said so)."""
+        bwrap = detect_isolation() == "bwrap"
         status_read, status_write = os.pipe()
+        info_read, info_write = os.pipe() if bwrap else (None, None)  # bwrap says there which pid its init has
+        seccomp = filter_fd() if bwrap else None
+        handed = [fd for fd in (status_write, info_write, seccomp) if fd is not None]
         try:
-            command = self._command(args, cwd, uid, timeout, status_write)
-            proc = self._execute(command, args, cwd, stdin, timeout, status_write)
+            try:
+                command = self._command(args, cwd, uid, timeout, status_write, info_write, seccomp)
+                popen = self._spawn(command, cwd, stdin, handed)
+            except BaseException:
+                if info_read is not None:
+                    os.close(info_read)
+                raise
+            finally:
+                for fd in handed:  # the child holds its own copies
+                    os.close(fd)
+            proc = self._wait(popen, args, cwd, stdin, timeout, info_read)  # closes info_read
         finally:
-            os.close(status_write) if _is_open(status_write) else None
             status = _drain_fd(status_read)
         return proc, STARTED in status
 
     def _command(
-        self, args: list[str], cwd: Path, uid: int | None, timeout: float, status_fd: int
+        self, args: list[str], cwd: Path, uid: int | None, timeout: float, status_fd: int, info_fd: int | None,
+        seccomp_fd: int | None,
     ) -> list[str]:
         if args and args[0] in ("python", "python3"):
             args = [sys.executable, *args[1:]]
@@ -248,7 +313,9 @@ class LocalSandbox:
         inner = [shell, "-c", LIFELINE[shell], str(status_fd), *drop_user, *rlimits, *args]
         layer = detect_isolation()
         if layer == "bwrap":
-            return DIE_WITH_US + _bwrap_prefix(cwd, self.environment(cwd), self.read_only, self.writable) + ["--"] + inner
+            fds = ["--info-fd", str(info_fd)] + (["--seccomp", str(seccomp_fd)] if seccomp_fd is not None else [])
+            prefix = _bwrap_prefix(cwd, self.environment(cwd), self.read_only, self.writable)
+            return DIE_WITH_US + prefix + fds + ["--"] + inner
         if layer == "unshare":
             if not all(_walkable(p) for p in _interpreter_dirs()):
                 raise SandboxError(f"the sandbox uid cannot reach {sys.executable}: install bubblewrap, or use an "
@@ -256,26 +323,28 @@ class LocalSandbox:
             return DIE_WITH_US + [*UNSHARE, "--"] + inner
         return DIE_WITH_US + inner
 
-    def _execute(
-        self, command: list[str], args: list[str], cwd: Path, stdin: str | None, timeout: float,
-        status_fd: int,
-    ) -> SandboxedProcess:
-        limits = self.limits
-        env = self.environment(cwd)
-        started = time.monotonic()
+    def _spawn(self, command: list[str], cwd: Path, stdin: str | None, handed: list[int]) -> subprocess.Popen:
         try:
-            proc = subprocess.Popen(
+            return subprocess.Popen(
                 command,
                 cwd=cwd,
-                env=env,
+                env=self.environment(cwd),
                 stdin=subprocess.PIPE if stdin is not None else subprocess.DEVNULL,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.PIPE,
                 start_new_session=True,
-                pass_fds=(status_fd,),
+                pass_fds=tuple(handed),
             )
         except OSError as exc:
             raise SandboxError(f"could not start the sandbox: {exc}") from exc
+
+    def _wait(
+        self, proc: subprocess.Popen, args: list[str], cwd: Path, stdin: str | None, timeout: float,
+        info_fd: int | None,
+    ) -> SandboxedProcess:
+        limits = self.limits
+        started = time.monotonic()
+        init = _SandboxInit(info_fd)
         capped = threading.Event()
 
         def on_cap() -> None:
@@ -297,6 +366,7 @@ class LocalSandbox:
             _kill_group(proc.pid)
             returncode = proc.wait()
         _kill_group(proc.pid)  # background children left in the group go too
+        init.kill()  # and the sandbox's own pid namespace, whatever was done to its init
         for reader in readers:
             reader.join(timeout=5)
         return SandboxedProcess(
@@ -311,6 +381,46 @@ class LocalSandbox:
         )
 
 
+class _SandboxInit:
+    """bubblewrap's init, the pid 1 of the sandbox: killing it ends every process of the run. Its pid comes on the
+    info pipe as the sandbox starts and is held as a pidfd, so the kill can never reach a process that reused the pid.
+    Why kill it at all: with a non-root harness it runs under the program's uid, and a program can rewrite it through
+    /proc/1/mem (e.g. clear its parent-death signal) to outlive the run."""
+
+    def __init__(self, info_fd: int | None) -> None:
+        self._pidfd: int | None = None
+        self._reader = None
+        if info_fd is not None:
+            self._reader = threading.Thread(target=self._read, args=(info_fd,), daemon=True)
+            self._reader.start()
+
+    def _read(self, fd: int) -> None:
+        data = b""
+        try:
+            while chunk := os.read(fd, 4096):
+                data += chunk
+        finally:
+            os.close(fd)
+        try:
+            pid = int(json.loads(data)["child-pid"])
+            self._pidfd = os.pidfd_open(pid)
+        except (ValueError, KeyError, TypeError, OSError, AttributeError):
+            pass  # bwrap failed before its init started, or an old kernel without pidfds
+
+    def kill(self) -> None:
+        if self._reader is None:
+            return
+        self._reader.join(timeout=5)
+        if self._pidfd is not None:
+            try:
+                signal.pidfd_send_signal(self._pidfd, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+            finally:
+                os.close(self._pidfd)
+                self._pidfd = None
+
+
 def _bwrap_prefix(cwd: Path, env: dict[str, str], read_only: list[str], writable: list[str]) -> list[str]:
     prefix = [
         "bwrap", *_system_binds(), "--dev", "/dev", "--proc", "/proc",
@@ -318,13 +428,13 @@ def _bwrap_prefix(cwd: Path, env: dict[str, str], read_only: list[str], writable
         "--die-with-parent", "--new-session", "--clearenv",
     ]  # fmt: skip
     made: set[str] = set()  # folders that exist in the sandbox by now, apart from the system trees
-    emptied = sorted({"/tmp", "/var/tmp", "/run", *_hidden_dirs()})
+    emptied = sorted({"/tmp", "/var/tmp", "/run", *_hidden_dirs(), *filter(None, [_checkout()])})
     scratch = ("/tmp", "/var/tmp", "/dev/shm")  # writable by the program, like a real machine's
     for hidden in ["/dev/shm", *emptied]:  # RAM-backed: sized, or a program could fill memory outside its limits
         perms = ["--perms", "1777"] if hidden in scratch else []
         prefix += _parents(hidden, made) + perms + ["--size", str(SCRATCH_BYTES), "--tmpfs", hidden]
         made.add(hidden)
-    for needed in sorted(_interpreter_dirs() | set(read_only)):
+    for needed in sorted(_interpreter_dirs() | _pth_dirs() | set(read_only)):
         if needed not in emptied:  # an emptied folder is hidden on purpose and not needed
             prefix += _bind_inside(needed, "--ro-bind", made)
     for answers in _package_dirs():
@@ -384,14 +494,6 @@ def _hide_from_same_user() -> None:
         import ctypes
 
         ctypes.CDLL(None, use_errno=True).prctl(4, 0, 0, 0, 0)  # PR_SET_DUMPABLE = 4
-
-
-def _is_open(fd: int) -> bool:
-    try:
-        os.fstat(fd)
-        return True
-    except OSError:
-        return False
 
 
 def _drain_fd(fd: int) -> str:

@@ -27,6 +27,13 @@ class UserError(Exception):
     """A mistake the user can fix: printed as one line, exit code 2, no traceback."""
 
 
+class _Parser(argparse.ArgumentParser):
+    """A usage mistake is one line, like every other mistake, and says where the options are explained."""
+
+    def error(self, message: str):  # type: ignore[override]
+        self.exit(2, f"error: {message} (see {self.prog} --help)\n")
+
+
 def _number(text: str, kind: type, what: str):
     try:
         value = kind(text)
@@ -95,7 +102,7 @@ def _task_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--tasks-file", type=Path, help="a Python file exporting TASKS, a list of task dicts (see README)")
 
 
-def _instance_options(parser: argparse.ArgumentParser, timeout: float) -> None:
+def _instance_options(parser: argparse.ArgumentParser, timeout: float | None) -> None:
     group = parser.add_argument_group("SWE-bench instances and sandboxes")
     which = group.add_mutually_exclusive_group()
     which.add_argument("--instances", type=Path, help="a file of instance ids, one a line, '#' comments "
@@ -111,7 +118,8 @@ def _instance_options(parser: argparse.ArgumentParser, timeout: float) -> None:
     group.add_argument("--repo-cache", type=Path, help="folder of existing mirrors DIR/<owner>__<name> (bare or not); "
                        "used as is, nothing fetched (default: ~/.cache/bench-by-execution/repos, fetched from GitHub)")  # fmt: skip
     group.add_argument("--env-cache", type=Path, help="where local venvs are built (default: ~/.cache/bench-by-execution/envs)")
-    group.add_argument("--timeout", type=_positive_seconds, default=timeout, help=f"seconds for each test run (default {timeout:g})")
+    shown = f"{timeout:g}" if timeout else "the run's own"
+    group.add_argument("--timeout", type=_positive_seconds, default=timeout, help=f"seconds for each test run (default {shown})")
 
 
 def _run_options(parser: argparse.ArgumentParser, timeout: float = 10.0) -> None:
@@ -133,7 +141,7 @@ def _run_options(parser: argparse.ArgumentParser, timeout: float = 10.0) -> None
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="bench-by-execution",
         description="Benchmark LLMs by running the code they write. Each task is asked twice, wrapped in the "
         "EXECUTION CONTRACT (harnessed) and bare; each reply gets a format score (shape) and an executor score "
@@ -198,14 +206,14 @@ def build_parser() -> argparse.ArgumentParser:
     rescore = commands.add_parser(
         "rescore", help="re-execute every stored response; exit 1 listing the rows whose score changed",
         description="Re-score a results file with the current scorers. The same responses must give the same scores. "
-        "A public-tier run is re-run in the local sandbox with its recorded --timeout; the SWE-bench options below "
-        "apply to SWE-bench runs (default: the recorded dataset).",
+        "By default each run is re-run as it was recorded: its sandbox (auto), --timeout, image and dataset; the "
+        "SWE-bench options below apply to SWE-bench runs, --sandbox and --timeout to both tiers.",
     )  # fmt: skip
     rescore.add_argument("results", type=Path, help="a results JSON written by demo, compare or swebench")
     rescore.add_argument("--tasks-file", type=Path, help="the tasks file of a run with your own tasks (default: as recorded)")
     rescore.add_argument("--workers", type=_positive, default=max(1, (os.cpu_count() or 2)), help="rows at once")
     rescore.add_argument("--quiet", action="store_true", help="no progress bar")
-    _instance_options(rescore, timeout=1800.0)
+    _instance_options(rescore, timeout=None)
     rescore.set_defaults(handler=_rescore_command, dataset=None)
     return parser
 
@@ -237,8 +245,12 @@ def main(argv: list[str] | None = None) -> int:
     try:
         _check_combinations(args)
         return args.handler(args)
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:
         print("\ninterrupted: finished rows are in the journal; run again with --resume", file=sys.stderr)
+        from .run.runner import Abandoned
+
+        if isinstance(exc, Abandoned):
+            _abandon(exc)
         return 130
     except ModuleNotFoundError as exc:
         extra = EXTRAS.get((exc.name or "").split(".")[0])
@@ -252,6 +264,19 @@ def main(argv: list[str] | None = None) -> int:
             print(f"error: {exc}", file=sys.stderr)
             return 2
         raise
+
+
+def _abandon(exc) -> None:
+    """Leave now, without waiting for the rows in flight: remove this process's containers (local sandboxes die with
+    it) and exit at once, since the interpreter would otherwise wait for their threads."""
+    print(f"abandoned {exc.rows} row(s) in flight", file=sys.stderr)
+    if "swebench_exec.sandbox.docker" in sys.modules:
+        from .sandbox.docker import remove_own_containers
+
+        remove_own_containers()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(130)
 
 
 def _is_user_error(exc: Exception) -> bool:

@@ -4,6 +4,8 @@ from __future__ import annotations
 import json
 import socket
 import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -73,9 +75,12 @@ def test_results_are_schema_versioned_and_every_row_auditable(tmp_path, capsys):
     assert row["executor"]["extraction"]["method"] == "named_block"  # gold names the file before its block
     assert row["executor"]["reason"] == "all 3 cases pass"
     assert [c["name"] for c in row["format"]["checks"]][:2] == ["file_blocks_present", "expected_files_present"]
-    journal = out.with_name(out.name + ".journal.jsonl").read_text().splitlines()
-    assert len(journal) == 3  # the run's settings, then one line a row
-    assert json.loads(journal[0])["run_config"]["temperature"] == result["config"]["temperature"]
+    settings, *lines = out.with_name(out.name + ".journal.jsonl").read_text().splitlines()
+    assert json.loads(settings)["run_config"]["temperature"] == result["config"]["temperature"]
+    journaled = [json.loads(line) for line in lines]  # each answer as it came, then its scored row
+    assert [(r["arm"], r["executor"]["status"]) for r in journaled if r["arm"] == "bare"] == [
+        ("bare", "pending"), ("bare", "pass")]
+    assert len(journaled) == 4 and journaled[-1] in result["rows"]
 
 
 def test_stray_language_line_makes_the_harness_regress(tmp_path, capsys):
@@ -213,7 +218,8 @@ def test_resume_reruns_only_missing_and_infrastructure_rows(tmp_path, capsys):
         (["demo", "--model", "gold", "--image", "x:y"], {}, "--image applies to --sandbox docker only"),
         (["demo", "--model", "gold", "--ray-address", "auto"], {}, "--ray-address applies to --executor ray only"),
         (["demo", "--model", "gold", "--price", "gpt=1,2"], {}, "--price names gpt, not a model of this run"),
-        (["demo", "--model", "replay:"], {}, "is a directory"),
+        (["demo", "--model", "replay:"], {}, "replay: needs a results file"),
+        (["demo", "--model", "replay:."], {}, "is a directory"),
         (["demo", "--model", "replay:nothing.json"], {}, "no results file at nothing.json"),
         (["demo", "--model", "gold", "--out", "notes.md"], {}, "exists and is not a results file"),
         (["demo", "--model", "gold", "--out", "notes.md", "--resume"], {}, "exists and is not a results file"),
@@ -254,6 +260,8 @@ def test_bad_option_values_are_refused_before_anything_runs(args, message, capsy
         main(["demo", "--model", "gold", *args])
     stderr = capsys.readouterr().err
     assert exit_info.value.code == 2 and message in stderr and "Traceback" not in stderr
+    assert stderr.startswith("error: ") and len(stderr.strip().splitlines()) == 1
+    assert "(see bench-by-execution demo --help)" in stderr
     assert not list(tmp_path.iterdir())
 
 
@@ -283,6 +291,8 @@ def test_gold_demo_in_the_docker_sandbox(tmp_path, capsys, docker_base_image):
     result = load(out)
     assert result["config"]["sandbox"]["provider"] == "docker"
     assert all(r["executor"]["score"] == 3 for r in result["rows"])
+    code, stdout, stderr = run_cli(capsys, "rescore", str(out), "--quiet")  # in the sandbox it was recorded in
+    assert code == 0 and "rescore: docker sandbox" in stderr and "4/4 rows match" in stdout
 
 
 def test_an_earlier_run_is_never_overwritten_without_saying_so(tmp_path, capsys):
@@ -349,6 +359,61 @@ def test_resume_asks_again_what_answered_an_edited_prompt(tmp_path, capsys):
     assert "2 journaled row(s) answered another prompt than this run sends" in stderr
     again = {r["arm"]: r["prompt_sha256"] for r in load(out)["rows"]}
     assert all(again[arm] != first[arm] for arm in first)
+
+
+def test_answers_journaled_before_their_score_are_scored_on_resume_never_bought_again(tmp_path, capsys):
+    out = tmp_path / "x.json"
+    with ScriptedServer(reply_for=stray_python_replies) as server:
+        command = ["demo", "--model", "m", "--base-url", server.url, "--tasks", "csv_totals,grid_path", "--out", str(out)]
+        assert run_cli(capsys, *command, "--quiet")[0] == 0
+        expected = load(out)["rows"]
+        journal = out.with_name(out.name + ".journal.jsonl")
+        lines = journal.read_text().splitlines(keepends=True)
+        # as if killed while the last two answers were being scored: their scored rows never made it
+        scored = [i for i, line in enumerate(lines) if '"status": "pending"' not in line and "run_config" not in line]
+        journal.write_text("".join(line for i, line in enumerate(lines) if i not in scored[-2:]))
+        out.unlink()
+        calls = len(server.chat_requests())
+        code, _, stderr = run_cli(capsys, *command, "--resume")
+        assert code == 0 and len(server.chat_requests()) == calls
+    assert "2 journaled row(s) were answered but not scored" in stderr and "2 reused" in stderr
+    view = lambda rows: [(r["task_id"], r["arm"], r["prompt_sha256"], r["response"], r["format"]["score"],  # noqa: E731
+                          r["executor"]["score"], r["executor"]["reason"]) for r in rows]  # fmt: skip
+    assert view(load(out)["rows"]) == view(expected)
+
+
+def _slow(body: dict) -> Reply:
+    reply = stray_python_replies(body)
+    reply.delay_s = 0.3
+    return reply
+
+
+def test_a_second_run_on_a_results_file_in_use_is_refused(tmp_path, capsys):
+    out = tmp_path / "x.json"
+    with ScriptedServer(reply_for=_slow) as server:
+        command = ["demo", "--model", "m", "--base-url", server.url, "--concurrency", "1", "--out", str(out), "--quiet"]
+        first = subprocess.Popen([sys.executable, "-m", "swebench_exec.cli", *command], stderr=subprocess.PIPE)
+        try:
+            deadline = time.monotonic() + 30
+            while not server.chat_requests() and time.monotonic() < deadline:
+                time.sleep(0.02)
+            code, _, stderr = run_cli(capsys, *command, "--resume")
+            assert code == 2 and f"another run (pid {first.pid}) is writing {out} right now" in stderr
+        finally:
+            first.wait(timeout=60)
+    assert first.returncode == 0 and len(load(out)["rows"]) == 10
+
+
+def test_runs_started_together_without_out_get_files_of_their_own(tmp_path):
+    with ScriptedServer(reply_for=stray_python_replies) as server:
+        command = [sys.executable, "-m", "swebench_exec.cli", "demo", "--base-url", server.url, "--tasks", "csv_totals",
+                   "--quiet", "--model"]  # fmt: skip
+        runs = [subprocess.Popen([*command, f"m{i}"], cwd=tmp_path, stdout=subprocess.PIPE, text=True) for i in range(3)]
+        printed = [run.communicate(timeout=120)[0] for run in runs]
+    assert [run.returncode for run in runs] == [0, 0, 0]
+    files = sorted((tmp_path / "bench-results").glob("demo-*.json"))
+    assert len(files) == 3 and all(f"results: bench-results/{f.name}" in "".join(printed) for f in files)
+    assert sorted(load(f)["config"]["models"][0] for f in files) == ["m0", "m1", "m2"]
 
 
 def test_resume_with_other_settings_is_refused(tmp_path, capsys):

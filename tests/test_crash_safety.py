@@ -14,6 +14,7 @@ import random
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -77,6 +78,17 @@ def _rows(out: Path) -> dict:
 def _command(source: Path, out: Path, *extra: str) -> list[str]:
     return ["demo", "--model", f"replay:{source}", "--out", str(out), "--concurrency", "3", "--workers", "2",
             "--quiet", *extra]  # fmt: skip
+
+
+def _key(row: dict) -> tuple:
+    return (row["model"], row["task_id"], row["arm"], row["sample"])
+
+
+def _finished(journaled: list[dict]) -> set[tuple]:
+    """Keys whose last journaled row is final: not an infrastructure failure, not an answer still to be scored."""
+    latest = {_key(r): r for r in journaled}
+    return {key for key, r in latest.items()
+            if r["outcome"] not in INFRA_OUTCOMES and (r.get("executor") or {}).get("status") != "pending"}  # fmt: skip
 
 
 def _descendants(pid: int) -> set[int]:
@@ -174,7 +186,7 @@ def test_sigkill_at_random_points_then_resume_equals_an_uninterrupted_run(source
                 time.sleep(0.001)
         else:
             while time.monotonic() < deadline and child.poll() is None:
-                if len(read_journal(journal)) >= wait_rows:
+                if len(_finished(read_journal(journal))) >= wait_rows:
                     break
                 time.sleep(0.005)
             time.sleep(rng.uniform(0.0, 0.05))
@@ -186,20 +198,19 @@ def test_sigkill_at_random_points_then_resume_equals_an_uninterrupted_run(source
             pass
         child.wait()
         survived = read_journal(journal)
-        finished = {(r["model"], r["task_id"], r["arm"], r["sample"]) for r in survived
-                    if r["outcome"] not in INFRA_OUTCOMES}  # fmt: skip
+        finished = _finished(survived)
         orphans = _reap(below)  # see test_a_sandbox_started_just_before_the_kill_does_not_outlive_it
 
         assert main(_command(source, out, "--resume")) == 0
         rows = _rows(out)
-        appended = len(read_journal(journal)) - len(survived)
-        assert appended == len(rows) - len(finished), f"iteration {i}: a finished row was run again"
+        again = {_key(r) for r in read_journal(journal)[len(survived):]} & finished
+        assert not again, f"iteration {i}: finished rows were run again: {again}"
         same = rows == uninterrupted
         equal += same
         diff = {k: (rows.get(k), uninterrupted.get(k)) for k in set(rows) | set(uninterrupted)
                 if rows.get(k) != uninterrupted.get(k)}  # fmt: skip
         temp_left = len(list(out.parent.glob("bbe-task-*")))
-        log.append(f"{i:2d} kill after {len(survived):2d}/10 journaled rows"
+        log.append(f"{i:2d} kill after {len(finished):2d}/10 finished rows"
                    f"{' (had finished)' if finished_first else ''}: {'equal' if same else 'DIFFERENT'}; "
                    f"{len(orphans)} sandbox(es) ran on after the kill, {temp_left} sandbox temp dir(s) left")  # fmt: skip
         if not same:
@@ -336,3 +347,64 @@ def test_a_sandbox_that_fails_to_start_is_not_a_model_crash(tmp_path):
     result = executor_score(_reference(task, "harnessed"), task=task, sandbox=sandbox)
     assert "bwrap: " in result.reason  # the program never ran: bubblewrap failed ...
     assert (result.status, result.score) == ("sandbox_error", None), (result.status, result.score, result.reason)
+
+
+SLOW_TASK = """
+from swebench_exec.sandbox.base import run_program
+
+def invoke(tmp_dir, script_path):
+    return run_program(["python", script_path.name], cwd=tmp_dir)
+
+def check(proc, tmp_dir):
+    return (3, "ok") if proc.stdout.strip() == "done" else (0, repr(proc.stdout))
+
+TASKS = [{"id": f"slow{i}", "prompt": f"Task {i}: write slow.py", "expected_files": ["slow.py"],
+          "harness": {"prepare": lambda tmp_dir: None, "invoke": invoke, "check": check}} for i in range(6)]
+"""
+INTERRUPTIBLE = ("import signal, sys; signal.signal(signal.SIGINT, signal.default_int_handler)\n"  # even as a background job
+                 "from swebench_exec.cli import main\nsys.exit(main(sys.argv[1:]))")  # fmt: skip
+
+
+def test_ctrl_c_journals_the_rows_in_flight_and_starts_no_more(tmp_path):
+    """Ctrl-C while two sandboxed programs run: they finish and are journaled (their answers were paid for), nothing
+    else starts, the exit is prompt (130), and the resume buys no journaled answer again."""
+    tasks = tmp_path / "slow_tasks.py"
+    tasks.write_text(SLOW_TASK)
+    out = tmp_path / "r.json"
+    reply = chat_reply("FILE: slow.py\n```python\nimport time\ntime.sleep(2)\nprint('done')\n```\n")
+    with ScriptedServer(default=reply) as server:
+        command = ["demo", "--model", "m", "--base-url", server.url, "--tasks-file", str(tasks), "--concurrency", "2",
+                   "--workers", "2", "--out", str(out), "--quiet"]  # fmt: skip
+        child = subprocess.Popen([sys.executable, "-c", INTERRUPTIBLE, *command], stderr=subprocess.PIPE, text=True)
+        journal = journal_path(out)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and sum(r["executor"]["status"] == "pending" for r in read_journal(journal)) < 2:
+            time.sleep(0.02)
+        interrupted = time.monotonic()
+        child.send_signal(signal.SIGINT)
+        _, stderr = child.communicate(timeout=60)
+        took = time.monotonic() - interrupted
+        assert child.returncode == 130, stderr
+        assert "finishing the 2 row(s) in flight" in stderr and took < 10, (took, stderr)
+        rows = read_journal(journal)
+        scored = [r for r in rows if r["executor"]["status"] == "pass"]
+        assert len(scored) == 2 and len(server.chat_requests()) == 2  # the two in flight, and nothing after them
+        calls = len(server.chat_requests())
+        assert main([*command, "--resume"]) == 0
+        assert len(server.chat_requests()) - calls == 12 - 2
+    assert all(r["executor"]["score"] == 3 for r in json.loads(out.read_text())["rows"])
+
+
+def test_work_dirs_of_a_killed_harness_are_swept_by_the_next(tmp_path, monkeypatch):
+    from swebench_exec.scoring.executor import sweep_abandoned_workdirs
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    dead = tmp_path / "bbe-task-999999999-abcd"  # no such pid: its harness is gone
+    (dead / "deep").mkdir(parents=True)
+    (dead / "deep" / "out.json").write_text("{}")
+    alive = tmp_path / f"bbe-task-{os.getpid()}-efgh"
+    alive.mkdir()
+    other = tmp_path / "bbe-task-notapid"
+    other.mkdir()
+    assert sweep_abandoned_workdirs.__wrapped__() == 1
+    assert not dead.exists() and alive.is_dir() and other.is_dir()

@@ -65,11 +65,12 @@ def test_max_cost_stops_new_calls(tmp_path, capsys):
     assert calls == 1  # the first call costs $1.50, over the budget: nothing else starts
     assert sum(r["outcome"] == "not_called" for r in rows) == 9
     assert all("--max-cost $0.5 reached" in r["error"] for r in rows if r["outcome"] == "not_called")
-    assert document["config"]["budget"] == {"max_cost_usd": 0.5, "spent_usd": 1.5, "reached": True}
+    assert document["config"]["budget"] == {"max_cost_usd": 0.5, "spent_usd": 1.5, "reached": True,
+                                            "unknown_cost_calls": 0}  # fmt: skip
     assert document["summary"]["models"]["m"]["not_called"] == 9
     captured = capsys.readouterr()
     assert "1 infra failure(s)" not in captured.out and "9 not called, not scored" in captured.out
-    assert "--max-cost $0.5 reached ($1.5000 spent): 9 row(s) not called; --resume with a higher --max-cost" in captured.err
+    assert "--max-cost $0.5 reached ($1.5000 spent, calls in flight included): 9 row(s) not called" in captured.err
 
 
 def _gold_run(tmp_path: Path, *tasks: str) -> Path:
@@ -84,13 +85,25 @@ def test_a_prompt_the_replay_file_never_answered_is_not_recorded_never_a_model_f
     capsys.readouterr()
     assert main(["demo", "--model", f"replay:{source}", "--tasks", "csv_totals,grid_path", "--samples", "2",
                  "--out", str(out), "--quiet"]) == 0  # fmt: skip
-    assert "holds replies for 2 of 8 row(s); the others are recorded not_recorded" in capsys.readouterr().err
+    assert "holds no reply for 6 of the row(s) to run: they are recorded not_recorded" in capsys.readouterr().err
     rows = load(out)["rows"]
     missing = [r for r in rows if r["outcome"] == "not_recorded"]
     assert len(missing) == 6 and all(r["executor"] is None and r["format"] is None for r in missing)
     info = load(out)["summary"]["models"][f"replay:{source}"]
     assert info["arms"]["harnessed"]["scored"] == 1 and info["arms"]["harnessed"]["exec"]["mean"] == 3.0
     assert info["infra_failures"] == 6
+
+
+def test_a_replay_does_not_replay_infrastructure_failures(tmp_path, capsys):
+    source = _gold_run(tmp_path, "csv_totals")
+    document = load(source)
+    harnessed = next(r for r in document["rows"] if r["arm"] == "harnessed")
+    harnessed["outcome"] = harnessed["response"]["outcome"] = "rate_limited"  # the recorded run was rate limited here
+    source.write_text(json.dumps(document))
+    out = tmp_path / "replayed.json"
+    assert main(["demo", "--model", f"replay:{source}", "--tasks", "csv_totals", "--out", str(out), "--quiet"]) == 0
+    outcomes = {r["arm"]: r["outcome"] for r in load(out)["rows"]}
+    assert outcomes == {"harnessed": "not_recorded", "bare": "ok"}
 
 
 def test_a_replay_file_that_answers_nothing_of_the_run_is_refused(tmp_path, capsys):
@@ -111,6 +124,15 @@ def test_replay_reproduces_a_run_and_rescore_agrees(tmp_path, capsys):
     assert scores(first) == scores(second)
     assert main(["rescore", str(second), "--quiet"]) == 0
     assert "10/10 rows match" in capsys.readouterr().out
+
+
+def test_rescore_reruns_as_recorded_unless_told_otherwise(tmp_path, capsys):
+    out = _gold_run(tmp_path, "csv_totals")
+    capsys.readouterr()
+    assert main(["rescore", str(out), "--quiet"]) == 0
+    assert "rescore: local sandbox, 10 s a program" in capsys.readouterr().err
+    assert main(["rescore", str(out), "--quiet", "--timeout", "0.01"]) == 1  # too short for any program: scores move
+    assert "(timeout)" in capsys.readouterr().out
 
 
 def test_rescore_lists_a_row_whose_stored_score_is_wrong(tmp_path, capsys):
@@ -138,13 +160,13 @@ def test_sigkill_then_resume_loses_and_duplicates_nothing(tmp_path):
             time.sleep(0.05)
         os.killpg(child.pid, signal.SIGKILL)
         child.wait()
-        survived = len(read_journal(journal))
-        assert 4 <= survived < 10 and not out.exists()
+        answered = {(r["task_id"], r["arm"]) for r in read_journal(journal)}  # scored, or journaled before scoring
+        assert 2 <= len(answered) < 10 and not out.exists()
         calls_before = len(server.chat_requests())
         assert main(["demo", "--model", "m", "--base-url", server.url, "--out", str(out), "--quiet", "--resume"]) == 0
         resumed_calls = len(server.chat_requests()) - calls_before
     rows = load(out)["rows"]
     keys = [(r["task_id"], r["arm"], r["sample"]) for r in rows]
     assert len(keys) == len(set(keys)) == 10
-    assert resumed_calls <= 10 - survived + 1  # at most the row that was in flight is asked again
+    assert resumed_calls <= 10 - len(answered)  # no journaled answer is bought again
     assert all(r["executor"]["score"] == 3 for r in rows)

@@ -7,6 +7,7 @@ from pathlib import Path
 from ..contract import build_prompt
 from .base import Response, Usage
 from .endpoints import ConfigError
+from .outcomes import MODEL_OUTCOMES
 
 PREFIX = "replay:"
 
@@ -36,6 +37,8 @@ class ReplayModel:
 
         self.name = spec
         path, _, model = spec[len(PREFIX):].partition("::")
+        if not path:
+            raise ConfigError("replay: needs a results file: replay:PATH (or replay:PATH::MODEL)")
         rows = load_results(Path(path))["rows"]
         models = sorted({r["model"] for r in rows})
         if not model:
@@ -46,8 +49,8 @@ class ReplayModel:
             raise ConfigError(f"{path} has no rows of {model!r} (it has {', '.join(models)})")
         self.contract_version = contract_version
         self._stored: dict[tuple[str, int], Response] = {}
-        for row in rows:
-            if row["model"] == model and row.get("response"):
+        for row in rows:  # only answers: a stored 429 or 5xx says nothing of the model, and is not replayed
+            if row["model"] == model and row.get("response") and row["outcome"] in MODEL_OUTCOMES:
                 self._stored[(row["prompt_sha256"], row["sample"])] = response_from_record(row["response"])
 
     def covers(self, prompt: str, harnessed: bool, sample: int = 0) -> bool:

@@ -2,10 +2,12 @@
 from __future__ import annotations
 
 import argparse
+import itertools
 import os
 import platform
 import sys
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -16,7 +18,7 @@ from ..models.base import Model
 from ..sandbox.base import Limits
 from ..sandbox.local import LocalSandbox
 from .executors import make_executor
-from .store import (Journal, check_writable, is_results_file, iter_journal, journal_config, journal_path,
+from .store import (Journal, OutputLock, check_writable, is_results_file, iter_journal, journal_config, journal_path,
                     load_results, rows_at, write_results)  # fmt: skip
 from .summary import ARMS, summarize
 
@@ -80,25 +82,49 @@ def build_models(args: argparse.Namespace, tasks: list[dict], names: list[str], 
     return {name: build_model(name, args, tasks, prices.get(name)) for name in names}
 
 
-def default_out(command: str) -> Path:
-    """A new file per run: two runs in the same second get different names."""
+def default_out(command: str) -> tuple[Path, OutputLock]:
+    """A new file per run, locked: two runs started in the same second get different names."""
     stem = Path("bench-results") / f"{command}-{datetime.now(timezone.utc):%Y%m%dT%H%M%SZ}"
-    out, n = stem.with_suffix(".json"), 1
-    while out.exists() or journal_path(out).exists():
-        n += 1
-        out = stem.with_name(f"{stem.name}-{n}.json")
-    return out
+    for n in itertools.count(1):
+        out = stem.with_suffix(".json") if n == 1 else stem.with_name(f"{stem.name}-{n}.json")
+        lock = OutputLock(out)
+        if not lock.acquire():
+            continue
+        if not (out.exists() or journal_path(out).exists()):
+            return out, lock
+        lock.release()
+    raise AssertionError("unreachable")
 
 
-def output_path(args: argparse.Namespace) -> Path:
-    """--out, checked against what is already there: paid rows are never thrown away without --overwrite, and a file
-    that is not a results file is never replaced by accident."""
+@contextmanager
+def claimed_output(args: argparse.Namespace) -> Iterator[Path]:
+    """--out, locked for the whole run and checked against what is already there: paid rows are never thrown away
+    without --overwrite, a file that is not a results file is never replaced by accident, and a second run on the
+    same file is refused while the first is writing it."""
     from ..cli import UserError
 
     if args.resume and not args.out:
         raise UserError("--resume needs the --out of the run to continue")
-    out = args.out or default_out(args.command)
-    check_writable(out)
+    if args.out:
+        out, lock = args.out, OutputLock(args.out)
+        check_writable(out)
+        if not lock.acquire():
+            raise UserError(f"another run (pid {lock.holder()}) is writing {out} right now: wait for it to end, or "
+                            "choose another --out")  # fmt: skip
+    else:
+        out, lock = default_out(args.command)
+    try:
+        if not args.out:
+            check_writable(out)
+        _check_earlier_run(args, out)
+        yield out
+    finally:
+        lock.release()
+
+
+def _check_earlier_run(args: argparse.Namespace, out: Path) -> None:
+    from ..cli import UserError
+
     if out.exists() and not out.is_file():
         raise UserError(f"--out {out} is not a regular file; give a path for a results JSON")
     journal, results = journal_path(out), is_results_file(out)
@@ -111,7 +137,6 @@ def output_path(args: argparse.Namespace) -> Path:
             print(f"note: {journal} is gone; resuming from the rows in {out}", file=sys.stderr)
         else:
             print(f"note: nothing to resume at {journal}; starting a new run", file=sys.stderr)
-    return out
 
 
 def run_config(args: argparse.Namespace, models: list[str], tasks: list[dict], sandbox) -> dict:
@@ -156,20 +181,29 @@ class FinishedRun:
 class Journaled(NamedTuple):
     offset: int  # of the row's line in the journal
     finished: bool  # needs no re-run (see runner.is_finished)
+    answered: bool  # the model's reply is stored: it can be scored (again) without a new call
     prompt_sha256: str | None
+    task_sha256: str | None
+    cost_usd: float | None
 
 
 def latest_rows(journal: Path) -> dict[tuple, Journaled]:
     """Row key -> the last row journaled for that key."""
+    from ..models.outcomes import MODEL_OUTCOMES
     from .runner import is_finished, row_key
 
-    return {row_key(row): Journaled(offset, is_finished(row), row.get("prompt_sha256"))
-            for offset, row in iter_journal(journal)}  # fmt: skip
+    def journaled(offset: int, row: dict) -> Journaled:
+        response = row.get("response") or {}
+        answered = row["outcome"] in MODEL_OUTCOMES and bool(response)
+        return Journaled(offset, is_finished(row), answered, row.get("prompt_sha256"), row.get("task_sha256"),
+                         response.get("cost_usd"))  # fmt: skip
+
+    return {row_key(row): journaled(offset, row) for offset, row in iter_journal(journal)}
 
 
 # What a row depends on: a resume with other values would mix rows made two ways under one config.
 RESUMED_SETTINGS = ("tier", "base_url", "tasks_file", "max_tokens", "temperature", "timeout_s", "contract", "dataset",
-                    "context")  # fmt: skip
+                    "context", "prices")  # fmt: skip
 
 
 def _settings(config: dict) -> dict:
@@ -193,41 +227,66 @@ def check_same_settings(journaled: dict | None, config: dict) -> None:
                         "made with the old ones; repeat the old options, or --overwrite to start over")  # fmt: skip
 
 
-def reusable_rows(spec, latest: dict[tuple, Journaled], out: Path) -> set[tuple]:
-    """Keys of the journaled rows this run can keep: finished, in its matrix, and answering the very prompt this run
-    would send (a task's prompt edited since is asked again)."""
+def plan_resume(spec, journal: Path, out: Path) -> set[tuple]:
+    """Keys of the journaled rows this run keeps: finished, in its matrix, answering the very prompt this run sends,
+    for a task whose checker is unchanged. Stored replies that still need scoring (interrupted before their score, a
+    sandbox that failed, a checker changed since) go to `spec.answers`: scored again, never bought again. What the
+    journaled calls cost counts toward --max-cost."""
+    from ..models.replay import response_from_record
     from .runner import all_jobs, prompt_sha256
 
+    latest = latest_rows(journal)
     matrix = {job.key: job for job in all_jobs(spec)}
-    done = {key for key, row in latest.items() if key in matrix and row.finished}
-    kept = {key for key in done if latest[key].prompt_sha256 == prompt_sha256(spec.prompt(matrix[key]))}
-    if done - kept:
-        print(f"note: {len(done - kept)} journaled row(s) answered another prompt than this run sends (a task's "
-              "prompt or the contract changed): they are run again", file=sys.stderr)  # fmt: skip
-    outside = sum(1 for key in latest if key not in matrix)
-    if outside:
-        print(f"note: {outside} journaled row(s) of other models, tasks or samples stay in the journal and are left "
-              f"out of {out}", file=sys.stderr)  # fmt: skip
+    kept, rescored, asked_again, rechecked = set(), {}, 0, 0
+    for key, job in matrix.items():
+        row = latest.get(key)
+        if row is None:
+            continue
+        if row.prompt_sha256 != prompt_sha256(spec.prompt(job)):
+            asked_again += 1
+            continue
+        checker_changed = row.task_sha256 not in (None, spec.task_hashes[job.task_id])
+        if row.finished and not checker_changed:
+            kept.add(key)
+        elif row.answered:
+            rescored[key] = row.offset
+            rechecked += checker_changed
+    stored = rows_at(journal, rescored.values()) if rescored else []
+    spec.answers = {key: response_from_record(row["response"]) for key, row in zip(rescored, stored)}
+    spec.spent_before_usd = sum(row.cost_usd for row in latest.values() if row.cost_usd)
+    notes = [
+        (asked_again, "answered another prompt than this run sends (a task's prompt or the contract changed): "
+                      "they are asked again"),
+        (rechecked, "belong to a task whose checker changed since: their replies are scored again"),
+        (len(rescored) - rechecked, "were answered but not scored (interrupted, or a sandbox failure): their replies "
+                                    "are scored now, without a new call"),
+        (sum(1 for key in latest if key not in matrix), f"of other models, tasks or samples stay in the journal and "
+                                                        f"are left out of {out}"),
+    ]  # fmt: skip
+    for count, what in notes:
+        if count:
+            print(f"note: {count} journaled row(s) {what}", file=sys.stderr)
     return kept
 
 
 def check_replays(spec, finished: set[tuple]) -> None:
-    """A replay file that answers none of the prompts still to run is the wrong file (or the wrong tasks): say so
-    before the run, rather than record a run of nothing but not_recorded rows."""
+    """A replay file that answers none of the run's prompts is the wrong file (or the wrong tasks): say so before the
+    run, rather than record a run of nothing but not_recorded rows; and say how many rows to run it cannot answer."""
     from ..cli import UserError
     from ..models.replay import ReplayModel
-    from .runner import pending_jobs
+    from .runner import all_jobs
 
     for name, model in spec.models.items():
         if not isinstance(model, ReplayModel):
             continue
-        jobs = [job for job in pending_jobs(spec, finished) if job.model == name]
-        answered = sum(model.covers(spec.tasks_by_id[j.task_id]["prompt"], j.harnessed, j.sample) for j in jobs)
+        jobs = [job for job in all_jobs(spec) if job.model == name]
+        answered = {j.key for j in jobs if model.covers(spec.tasks_by_id[j.task_id]["prompt"], j.harnessed, j.sample)}
         if jobs and not answered:
             raise UserError(f"{name} holds no reply to any of the {len(jobs)} prompt(s) of this run: was it recorded "
                             "with other tasks (--tasks-file, --tasks), instances or contract?")  # fmt: skip
-        if answered < len(jobs):
-            print(f"note: {name} holds replies for {answered} of {len(jobs)} row(s); the others are recorded "
+        unanswered = [j for j in jobs if j.key not in finished and j.key not in answered]
+        if unanswered:
+            print(f"note: {name} holds no reply for {len(unanswered)} of the row(s) to run: they are recorded "
                   "not_recorded (infrastructure, not scored)", file=sys.stderr)  # fmt: skip
 
 
@@ -242,9 +301,23 @@ def seed_journal(out: Path, journal_file: Path) -> None:
         journal.close()
 
 
+def warn_unpriced(spec) -> None:
+    """--max-cost can only count what it knows: say up front which models it cannot see spending."""
+    from ..models.client import HarnessedClient
+    from ..models.endpoints import is_openrouter
+
+    if spec.max_cost is None:
+        return
+    for name, model in spec.models.items():
+        priced = not isinstance(model, HarnessedClient) or model.price or model.local or is_openrouter(model.base_url)
+        if not priced:
+            print(f"warning: --max-cost cannot see what {name} costs unless its server reports it: give --price "
+                  f"{name}=IN,OUT", file=sys.stderr)  # fmt: skip
+
+
 def start_run(args: argparse.Namespace, out: Path, names: list[str], tasks: list[dict], spec,
               config_extra: dict) -> FinishedRun:  # fmt: skip
-    """Shared by both tiers: journal next to `out` (see output_path), resume, progress bar; returns when every job
+    """Shared by both tiers: journal next to `out` (see claimed_output), resume, progress bar; returns when every job
     has a row. No row is held in memory: the journal is the run's storage."""
     from .runner import all_jobs, result_order
 
@@ -256,8 +329,9 @@ def start_run(args: argparse.Namespace, out: Path, names: list[str], tasks: list
         if not journal_file.exists() and is_results_file(out):
             seed_journal(out, journal_file)
         check_same_settings(journal_config(journal_file), config)
-    finished = reusable_rows(spec, latest_rows(journal_file), out)
+    finished = plan_resume(spec, journal_file, out)
     check_replays(spec, finished)
+    warn_unpriced(spec)
     journal = Journal(journal_file, config)
     try:
         state = _run_with_progress(spec, journal, finished, quiet=args.quiet)
@@ -267,7 +341,7 @@ def start_run(args: argparse.Namespace, out: Path, names: list[str], tasks: list
     config["stopped"] = state.stopped
     if spec.max_cost is not None:
         config["budget"] = {"max_cost_usd": spec.max_cost, "spent_usd": round(state.spent_usd, 6),
-                            "reached": state.budget_reached}  # fmt: skip
+                            "reached": state.budget_reached, "unknown_cost_calls": state.unknown_cost_calls}  # fmt: skip
     latest = latest_rows(journal_file)
     order = sorted((job.key for job in all_jobs(spec) if job.key in latest), key=result_order)
     return FinishedRun(out, config, journal_file, [latest[key].offset for key in order], state.stopped)
@@ -291,17 +365,17 @@ def finish_run(run: FinishedRun) -> int:
     budget = run.config.get("budget") or {}
     if budget.get("reached"):
         not_called = sum(info.get("not_called", 0) for info in summary["models"].values())
-        print(f"note: --max-cost ${budget['max_cost_usd']:g} reached (${budget['spent_usd']:.4f} spent): {not_called} "
-              "row(s) not called; --resume with a higher --max-cost finishes them", file=sys.stderr)  # fmt: skip
-    unsandboxed = sum(1 for row in run.rows() if (_process(row).get("isolation") or {}).get("sandboxed") is False)
+        print(f"note: --max-cost ${budget['max_cost_usd']:g} reached (${budget['spent_usd']:.4f} spent, calls in "
+              f"flight included): {not_called} row(s) not called; --resume with a higher --max-cost finishes them",
+              file=sys.stderr)  # fmt: skip
+    if budget.get("unknown_cost_calls"):
+        print(f"warning: {budget['unknown_cost_calls']} call(s) of unknown cost (no --price, and the server reported "
+              "none) did not count toward --max-cost", file=sys.stderr)  # fmt: skip
+    unsandboxed = sum(info.get("unsandboxed", 0) for info in summary["models"].values())
     if unsandboxed:
         print(f"warning: {unsandboxed} row(s) ran their program outside the sandbox: the task's invoke() does not use "
               "run_program (see the README, 'Your own tasks')", file=sys.stderr)  # fmt: skip
     return 3 if run.stopped or unscored else 0
-
-
-def _process(row: dict) -> dict:
-    return (row.get("executor") or {}).get("process") or {}
 
 
 def public_sandbox(args: argparse.Namespace):
@@ -322,10 +396,14 @@ def public_sandbox(args: argparse.Namespace):
 
 
 def run_public(args: argparse.Namespace) -> int:
+    tasks = resolve_tasks(args)
+    with claimed_output(args) as out:  # fail before any model is built or called
+        return _run_public(args, tasks, out)
+
+
+def _run_public(args: argparse.Namespace, tasks: list[dict], out: Path) -> int:
     from .runner import RunSpec
 
-    tasks = resolve_tasks(args)
-    out = output_path(args)  # fail before any model is built or called
     names, prices = resolve_models(args)
     models = build_models(args, tasks, names, prices)
     sandbox = public_sandbox(args)

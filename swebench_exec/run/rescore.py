@@ -36,7 +36,15 @@ def _public_scorer(config: dict, args: argparse.Namespace, rows: list[dict]):
     if unknown:
         where = f"tasks file {tasks_file}" if tasks_file else "the public tasks"
         raise UserError(f"task(s) {', '.join(unknown)} of this run are not in {where}: give the run's --tasks-file")
-    sandbox = LocalSandbox(Limits(timeout_s=config.get("timeout_s") or 10.0))
+    limits = Limits(timeout_s=args.timeout or config.get("timeout_s") or 10.0)
+    recorded = config.get("sandbox") or {}
+    if (recorded.get("provider") if args.sandbox == "auto" else args.sandbox) == "docker":
+        from ..sandbox.docker import DEFAULT_IMAGE, DockerSandbox
+
+        sandbox = DockerSandbox(image=recorded.get("image") or DEFAULT_IMAGE, limits=limits)
+    else:
+        sandbox = LocalSandbox(limits)
+    print(f"rescore: {sandbox.name} sandbox, {limits.timeout_s:g} s a program", file=sys.stderr)
     return lambda row: score_response(tasks[row["task_id"]], row["response"]["text"], row["outcome"], sandbox)
 
 
@@ -47,6 +55,7 @@ def _swebench_scorer(config: dict, args: argparse.Namespace, stack):
     from .swebench_tier import build_tasks, choose_sandbox, make_scorer, repo_cache
 
     args.dataset = args.dataset or config["dataset"]
+    args.timeout = args.timeout or config.get("timeout_s") or 1800.0
     try:
         instances = load_instances(args.dataset, config["instances"])
     except DatasetError as exc:

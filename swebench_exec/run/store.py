@@ -4,9 +4,12 @@ A crash loses nothing finished: the journal holds every row, and `--resume` pick
 """
 from __future__ import annotations
 
+import fcntl
+import hashlib
 import json
 import os
 import re
+import tempfile
 import threading
 from pathlib import Path
 from typing import Iterable, Iterator
@@ -34,6 +37,52 @@ def check_writable(out: Path, option: str = "--out") -> None:
         probe.unlink()
     except OSError as exc:
         raise OutputError(f"cannot write {option} {out}: {exc.strerror or exc}") from None
+
+
+class OutputLock:
+    """One run at a time per results file: an flock held for the whole run, released by the kernel however the
+    process ends. The lock files live in the user's cache (named by the results file's absolute path), not beside the
+    results."""
+
+    def __init__(self, out: Path) -> None:
+        digest = hashlib.sha256(str(Path(out).resolve()).encode("utf-8", "surrogateescape")).hexdigest()[:32]
+        self.path = _lock_dir() / f"{digest}.lock"
+        self._fd: int | None = None
+
+    def acquire(self) -> bool:
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            return False
+        os.ftruncate(fd, 0)
+        os.write(fd, str(os.getpid()).encode())
+        self._fd = fd
+        return True
+
+    def holder(self) -> str:
+        try:
+            return self.path.read_text().strip() or "?"
+        except OSError:
+            return "?"
+
+    def release(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+
+
+def _lock_dir() -> Path:
+    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "bench-by-execution" / "locks"
+    for folder in (cache, Path(tempfile.gettempdir()) / f"bench-by-execution-locks-{os.getuid()}"):
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            if os.access(folder, os.W_OK):
+                return folder
+        except OSError:
+            continue
+    raise OutputError(f"no writable folder for run locks ({cache})")
 
 
 class Journal:

@@ -99,13 +99,19 @@ def make_scorer(pool: WorktreePool, sandbox: SweSandbox):
 
 def run_swebench(args: argparse.Namespace) -> int:
     from ..cli import UserError
-    from .public import build_models, finish_run, output_path, resolve_models, start_run
-    from .runner import RunSpec
-    from .store import check_writable
+    from .public import claimed_output
 
     if args.executor != "local":
         raise UserError("--executor ray runs the public tier; SWE-bench evaluations need the worktrees on this machine")
-    out = output_path(args)
+    with claimed_output(args) as out:
+        return _run_swebench(args, out)
+
+
+def _run_swebench(args: argparse.Namespace, out: Path) -> int:
+    from .public import build_models, finish_run, resolve_models, start_run
+    from .runner import RunSpec
+    from .store import check_writable
+
     names, prices = resolve_models(args)  # every mistake in the command before the dataset is loaded
     if args.export_predictions:
         check_writable(Path(args.export_predictions), "--export-predictions")

@@ -643,7 +643,7 @@ def map_arguments(args: Sequence[str], cwd: Path) -> list[str]:
 
 
 def _sandbox_env() -> dict[str, str]:
-    return program_env(home=SANDBOX_DIR, path=SAFE_PATH)
+    return program_env(home=SANDBOX_DIR, path=SAFE_PATH, user="nobody")
 
 
 def _host_config(
@@ -788,7 +788,28 @@ def leftover_containers(mine_only: bool = False) -> list[str]:
     """Names of containers carrying our label, running or not (`mine_only`: made by this process). After a run, none."""
     client = _client(timeout=30)
     try:
-        names = [c.name for c in client.containers.list(all=True, filters={"label": f"{LABEL}=1"})]
+        names = [c.name for c in _labelled(client)]
     finally:
         client.close()
     return sorted(n for n in names if not mine_only or n.startswith(_name_prefix()))
+
+
+def remove_own_containers() -> None:
+    """Force-remove every container this process made (a run abandoned with its containers still running)."""
+    try:
+        client = _client(timeout=30)
+    except Exception:  # noqa: BLE001 - no daemon: nothing of ours can run
+        return
+    try:
+        for container in _labelled(client):
+            if container.name.startswith(_name_prefix()):
+                try:
+                    container.remove(force=True, v=True)
+                except Exception:  # noqa: BLE001 - gone already
+                    pass
+    finally:
+        client.close()
+
+
+def _labelled(client) -> list:
+    return client.containers.list(all=True, filters={"label": f"{LABEL}=1"})

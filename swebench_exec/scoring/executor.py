@@ -5,9 +5,12 @@ the executor measures what a user would get by running the reply.
 """
 from __future__ import annotations
 
+import os
+import re
 import subprocess
 import tempfile
 import time
+from functools import lru_cache
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -113,11 +116,29 @@ def executor_score(
         return ExecResult(0, f"no code found: {expected[0]} is not among {sorted(extraction.files)}", "no_code",
                           extraction=record)  # fmt: skip
     started = time.monotonic()
-    workdir = Path(tempfile.mkdtemp(prefix="bbe-task-"))
+    sweep_abandoned_workdirs()
+    workdir = Path(tempfile.mkdtemp(prefix=f"{WORKDIR_PREFIX}{os.getpid()}-"))
     try:
         return _execute(task, extraction.files, workdir, record, sandbox, started)
     finally:
         remove_tree(workdir)
+
+
+WORKDIR_PREFIX = "bbe-task-"  # then the owner's pid: a run killed before its cleanup is swept by the next one
+
+
+@lru_cache(maxsize=None)
+def sweep_abandoned_workdirs() -> int:
+    """Remove the work dirs of harness processes that are gone (killed with -9, or abandoned with a second Ctrl-C).
+    Once per process; returns how many."""
+    removed = 0
+    pattern = re.compile(rf"{WORKDIR_PREFIX}(\d+)-")
+    for entry in Path(tempfile.gettempdir()).glob(f"{WORKDIR_PREFIX}*"):
+        match = pattern.match(entry.name)
+        if match and entry.is_dir() and not entry.is_symlink() and not Path(f"/proc/{match.group(1)}").exists():
+            remove_tree(entry)
+            removed += 1
+    return removed
 
 
 def _execute(task: dict, files: dict, workdir: Path, record: dict, sandbox: Sandbox | None, started: float) -> ExecResult:
@@ -154,7 +175,8 @@ def _execute(task: dict, files: dict, workdir: Path, record: dict, sandbox: Sand
     except Exception as exc:  # noqa: BLE001
         return ExecResult(None, f"task check() failed: {exc!r}", "harness_error", extraction=record, process=process)
     if isinstance(score, bool) or not isinstance(score, int) or not 0 <= score <= MAX_SCORE:
-        return ExecResult(None, f"task check() returned score {score!r}, not a whole number 0..{MAX_SCORE}",
+        return ExecResult(None, f"task check() returned score {score!r} ({type(score).__name__}): it must return "
+                          f"an int 0..{MAX_SCORE}",
                           "harness_error", extraction=record, process=process)  # fmt: skip
     status = _status_of(proc, score)
     return ExecResult(

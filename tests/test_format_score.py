@@ -25,7 +25,14 @@ def test_a_reply_without_file_blocks_scores_0_and_claims_nothing_about_the_rest(
     failed = _failed(result)
     assert result.score == 0 and len(failed) == len(result.checks)
     assert failed.pop("file_blocks_present") == "0 FILE block(s)"
+    assert failed.pop("expected_files_present") == "missing: csv_totals.py"  # failed on its own: says why
+    assert failed.pop("run_line_names_expected_file") == "no RUN line"
     assert set(failed.values()) == {"not checked: no FILE block"}  # not "duplicates: []", which reads as a pass
+
+
+def test_a_reply_cut_inside_its_only_block_says_the_block_is_unclosed():
+    result = format_score("FILE: csv_totals.py\n```python\nimport sys\n", ["csv_totals.py"])
+    assert result.score == 0 and "csv_totals.py" in _failed(result)["blocks_closed"]
 
 
 @pytest.mark.parametrize(

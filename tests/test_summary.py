@@ -53,3 +53,26 @@ def test_pass_at_k_is_shown_only_when_there_are_several_samples():
     several = [_row(t, arm, s, score=3 if s == 0 else 0) for t in "ab" for s in range(2) for arm in ("harnessed", "bare")]
     table = render_summary(summarize(several))
     assert "pass@k" in table.splitlines()[0] and "pass@2 1.00" in table
+
+
+def test_tokens_follow_the_same_unknown_rule_as_cost():
+    known = dict(_row("a", "harnessed"), response={"usage": {"prompt_tokens": 10, "completion_tokens": 5}, "cost_usd": 0})
+    unknown = _row("b", "harnessed")  # usage None
+    arm = summarize([known, unknown])["models"]["m"]["arms"]["harnessed"]
+    assert arm["prompt_tokens"] is None and arm["completion_tokens"] is None
+    assert summarize([known])["models"]["m"]["arms"]["harnessed"]["prompt_tokens"] == 10
+
+
+def test_pass_at_k_says_when_a_task_has_fewer_samples_than_k():
+    rows = [_row(t, "harnessed", s) for t in "ab" for s in range(3)]
+    rows[-1] = _row("b", "harnessed", 2, outcome="rate_limited")  # task b: 2 scored samples of 3
+    arm = summarize(rows)["models"]["m"]["arms"]["harnessed"]
+    assert arm["pass_at_k_tasks"] == {"pass@1": 2, "pass@3": 1} and arm["pass_at_k"]["pass@3"] == 1.0
+    assert "pass@3 1.00 (1/2 tasks)" in render_summary(summarize(rows))
+
+
+def test_rows_run_outside_the_sandbox_are_counted_and_named():
+    row = _row("a", "harnessed")
+    row["executor"]["process"] = {"isolation": {"sandboxed": False}}
+    info = summarize([row, _row("a", "bare")])["models"]["m"]
+    assert info["unsandboxed"] == 1 and "1 row(s) ran outside the sandbox" in render_summary(summarize([row]))

@@ -38,9 +38,15 @@ def _grid(header: list[str], lines: list[list[str]]) -> str:
 
 
 def pass_at_k_cell(arm: dict) -> str:
-    """pass@k for k > 1 (with one sample, pass@1 is the solve rate already shown)."""
-    values = {k: v for k, v in (arm.get("pass_at_k") or {}).items() if k != "pass@1"}
-    return " ".join(f"{k} {v:.2f}" for k, v in values.items()) or "-"
+    """pass@k for k > 1 (with one sample, pass@1 is the solve rate already shown), and over how many tasks when an
+    infrastructure failure left some with fewer than k samples."""
+    tasks = arm.get("pass_at_k_tasks") or {}
+    cells = []
+    for k, value in (arm.get("pass_at_k") or {}).items():
+        if k != "pass@1":
+            partial = f" ({tasks[k]}/{tasks['pass@1']} tasks)" if tasks.get(k, 0) < tasks.get("pass@1", 0) else ""
+            cells.append(f"{k} {value:.2f}{partial}")
+    return " ".join(cells) or "-"
 
 
 def model_note(info: dict) -> str:
@@ -48,6 +54,7 @@ def model_note(info: dict) -> str:
     tasks = info["delta_exec"].get("tasks", 0)
     notes = [f"stopped: {info['stopped']}" if info.get("stopped") else "",
              _unscored(info),
+             f"{info['unsandboxed']} row(s) ran outside the sandbox" if info.get("unsandboxed") else "",
              f"{tasks} task(s) paired; a verdict needs {MIN_TASKS}" if tasks < MIN_TASKS else ""]  # fmt: skip
     return "; ".join(n for n in notes if n)
 

@@ -29,21 +29,24 @@ def _sum_known(values: Iterable[float | None]) -> float | None:
     return sum(known) if known else None
 
 
-def _cost(rows: list[dict]) -> float | None:
-    """What the calls cost; unknown (None) as soon as one answered call's cost is unknown, since a sum of the known
-    ones would pass for the whole. Calls that failed for infrastructure reasons count only where a cost is known."""
+def _total(rows: list[dict], value) -> float | None:
+    """A sum over the rows' calls, unknown (None) as soon as one answered call's value is unknown: a sum of the known
+    ones would pass for the whole. Calls that failed for infrastructure reasons count only where a value is known."""
     called = [r for r in rows if r.get("response")]
-    if any(r["response"].get("cost_usd") is None for r in called if r["outcome"] in MODEL_OUTCOMES):
+    if any(value(r) is None for r in called if r["outcome"] in MODEL_OUTCOMES):
         return None
-    return _sum_known(r["response"].get("cost_usd") for r in called)
+    return _sum_known(value(r) for r in called)
+
+
+def _usage(field: str):
+    return lambda row: (row["response"].get("usage") or {}).get(field)
 
 
 def _arm_summary(rows: list[dict]) -> dict:
     scored = [r for r in rows if is_scored(r)]
-    usage = [r["response"].get("usage") or {} for r in rows if r.get("response")]
     max_score = max((r["executor"]["max_score"] for r in scored), default=3)
     solved = sum(1 for r in scored if r["executor"]["score"] == r["executor"]["max_score"])
-    cost = _cost(rows)
+    cost = _total(rows, lambda row: row["response"].get("cost_usd"))
     return {
         "rows": len(rows),
         "scored": len(scored),
@@ -53,27 +56,30 @@ def _arm_summary(rows: list[dict]) -> dict:
         "solved": solved,
         "solve_rate": {"mean": solved / len(scored) if scored else None,
                        "ci95": list(wilson_interval(solved, len(scored)) or []) or None},  # Wilson: SWE-bench resolve rate
-        "prompt_tokens": _sum_known(u.get("prompt_tokens") for u in usage),
-        "completion_tokens": _sum_known(u.get("completion_tokens") for u in usage),
+        "prompt_tokens": _total(rows, _usage("prompt_tokens")),
+        "completion_tokens": _total(rows, _usage("completion_tokens")),
         "cost_usd": cost,
         "cost_per_solved_usd": (cost / solved) if cost is not None and solved else None,
         "outcomes": dict(Counter(r["outcome"] for r in rows)),
         "exec_statuses": dict(Counter((r.get("executor") or {}).get("status", "not_run") for r in scored)),
-        "pass_at_k": _pass_at_k(scored),
+        **_pass_at_k(scored),
     }
 
 
 def _pass_at_k(scored: list[dict]) -> dict:
+    """pass@1 and pass@k for k = the most samples a task has, each over the tasks with at least k scored samples
+    (an infrastructure failure leaves a task fewer: its pass@k is not defined, and `pass_at_k_tasks` says so)."""
     per_task: dict[str, list[bool]] = defaultdict(list)
     for r in scored:
         per_task[r["task_id"]].append(r["executor"]["score"] == r["executor"]["max_score"])
     if not per_task:
-        return {}
-    n = min(len(v) for v in per_task.values())
-    return {
-        f"pass@{k}": fmean(pass_at_k(len(v), sum(v), k) for v in per_task.values())
-        for k in sorted({1, n})
-    }
+        return {"pass_at_k": {}, "pass_at_k_tasks": {}}
+    values, tasks = {}, {}
+    for k in sorted({1, max(len(v) for v in per_task.values())}):
+        eligible = [v for v in per_task.values() if len(v) >= k]
+        values[f"pass@{k}"] = fmean(pass_at_k(len(v), sum(v), k) for v in eligible)
+        tasks[f"pass@{k}"] = len(eligible)
+    return {"pass_at_k": values, "pass_at_k_tasks": tasks}
 
 
 def _pairs(by_arm: dict[str, list[dict]], field: str) -> list[tuple[str, float, float]]:
@@ -92,6 +98,7 @@ def slim(row: dict) -> dict:
         "model": row["model"], "task_id": row["task_id"], "arm": row["arm"], "sample": row["sample"],
         "outcome": row["outcome"], "format": {"score": (row.get("format") or {}).get("score")},
         "executor": None if executor is None else {k: executor.get(k) for k in ("score", "max_score", "status")},
+        "unsandboxed": ((executor or {}).get("process") or {}).get("isolation", {}) == {"sandboxed": False},
         "response": {"usage": response.get("usage"), "cost_usd": response.get("cost_usd")} if response else None,
     }  # fmt: skip
 
@@ -113,6 +120,7 @@ def summarize(rows: Iterable[dict], stopped: dict[str, str] | None = None) -> di
             "verdict": verdict(d_format, d_exec),
             "infra_failures": sum(1 for r in all_rows if r["outcome"] in INFRA_OUTCOMES or not is_scored(r)),
             "not_called": sum(1 for r in all_rows if r["outcome"] == NOT_CALLED),  # among infra_failures
+            "unsandboxed": sum(1 for r in all_rows if r["unsandboxed"]),  # a task's invoke() ran its program bare
             "stopped": (stopped or {}).get(model),
         }
     return {"models": models}

@@ -32,7 +32,7 @@ def check_writable(out: Path, option: str = "--out") -> None:
         raise OutputError(f"{option} {out} is a directory; give a file name such as {out}/results.json")
     try:
         parent.mkdir(parents=True, exist_ok=True)
-        probe = parent / f".{out.name}.write-test"
+        probe = parent / f".{out.name}.{os.getpid()}.write-test"
         probe.write_text("")
         probe.unlink()
     except OSError as exc:

@@ -34,49 +34,28 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"error: {message} (see {self.prog} --help)\n")
 
 
-def _number(text: str, kind: type, what: str):
-    try:
-        value = kind(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not {what}") from None
-    if not math.isfinite(value):
-        raise argparse.ArgumentTypeError(f"{text!r} is not a finite number")
-    return value
+def _number(kind: type, what: str, ok, rule: str):
+    """An argparse type: a finite `kind` for which `ok(value)` holds; anything else is one line saying what is wanted."""
+
+    def parse(text: str):
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not {what}") from None
+        if not math.isfinite(value):
+            raise argparse.ArgumentTypeError(f"{text!r} is not a finite number")
+        if not ok(value):
+            raise argparse.ArgumentTypeError(rule)
+        return value
+
+    return parse
 
 
-def _positive(text: str) -> int:
-    value = _number(text, int, "a whole number")
-    if value < 1:
-        raise argparse.ArgumentTypeError("must be at least 1")
-    return value
-
-
-def _count(text: str) -> int:
-    value = _number(text, int, "a whole number")
-    if value < 0:
-        raise argparse.ArgumentTypeError("must be 0 or more")
-    return value
-
-
-def _positive_seconds(text: str) -> float:
-    value = _number(text, float, "a number of seconds")
-    if not value > 0:
-        raise argparse.ArgumentTypeError("must be more than 0 seconds")
-    return value
-
-
-def _temperature(text: str) -> float:
-    value = _number(text, float, "a number")
-    if value < 0:
-        raise argparse.ArgumentTypeError("must be 0 or more")
-    return value
-
-
-def _dollars(text: str) -> float:
-    value = _number(text, float, "an amount in USD")
-    if not value > 0:
-        raise argparse.ArgumentTypeError("must be more than 0 USD")
-    return value
+_positive = _number(int, "a whole number", lambda v: v >= 1, "must be at least 1")
+_count = _number(int, "a whole number", lambda v: v >= 0, "must be 0 or more")
+_positive_seconds = _number(float, "a number of seconds", lambda v: v > 0, "must be more than 0 seconds")
+_temperature = _number(float, "a number", lambda v: v >= 0, "must be 0 or more")
+_dollars = _number(float, "an amount in USD", lambda v: v > 0, "must be more than 0 USD")
 
 
 def _model_options(parser: argparse.ArgumentParser) -> None:

@@ -13,7 +13,8 @@ from typing import Any
 
 from ..contract import CURRENT_VERSION, build_prompt
 from .base import Response
-from .endpoints import LOCAL_PLACEHOLDER_KEY, OPENROUTER_BASE_URL, is_loopback, is_openrouter, redact, resolve_api_key, validate_base_url
+from .endpoints import (LOCAL_PLACEHOLDER_KEY, OPENROUTER_BASE_URL, is_loopback, is_openrouter, redact, resolve_api_key,
+                        validate_base_url)  # fmt: skip
 from .outcomes import Classified, classify_http, transport_failure
 from .pricing import Price, cost_of, reported_cost
 

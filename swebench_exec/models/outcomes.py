@@ -170,7 +170,8 @@ def _status_message(status: int, outcome: str, base_url: str, model: str, sent_k
         return f"rate limited by {base_url} (HTTP 429)"
     if status == 401:
         if not sent_key:
-            return f"{base_url} wants an API key (HTTP 401), and none was sent to this local server: pass it with --api-key-env VAR"
+            return (f"{base_url} wants an API key (HTTP 401), and none was sent to this local server: pass it with "
+                    "--api-key-env VAR")
         return f"{base_url} rejected the API key (HTTP 401): check the key (OPENROUTER_API_KEY, or --api-key-env)"
     if status == 403:
         return f"{base_url} refused the request (HTTP 403): check the key's permissions and limits for model {model!r}"

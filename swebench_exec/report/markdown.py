@@ -29,8 +29,8 @@ HOW_TO_READ_TEMPLATE = """\
   resampling tasks with all their samples (2,000 resamples, seed 0): `INSUFFICIENT_DATA` below {min_tasks} paired
   tasks, however many samples; else `HARNESS_HELPS` / `HARNESS_REGRESSES` when Δexec's interval lies wholly above /
   below zero; otherwise `FORMAT_ONLY` when Δformat's interval excludes zero — the *Format Scorer Trap*: the shape
-  moved, the working code did not; otherwise `NO_EFFECT`. An interval touching zero is not a difference: five tasks rarely give a confident verdict, and one
-  task moving is not enough.
+  moved, the working code did not; otherwise `NO_EFFECT`. An interval touching zero is not a difference: five tasks
+  rarely give a confident verdict, and one task moving is not enough.
 - The plot puts cost per solved task (log scale) against the solve rate; the dashed staircase is the Pareto front
   (no other point is both cheaper and better). A log scale cannot show $0 or an unknown cost: those points sit in the
   shaded strip on the left, and series that solved nothing in the strip on the right.

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import argparse
-import itertools
 import os
 import platform
 import sys
@@ -85,15 +84,15 @@ def build_models(args: argparse.Namespace, tasks: list[dict], names: list[str], 
 def default_out(command: str) -> tuple[Path, OutputLock]:
     """A new file per run, locked: two runs started in the same second get different names."""
     stem = Path("bench-results") / f"{command}-{datetime.now(timezone.utc):%Y%m%dT%H%M%SZ}"
-    for n in itertools.count(1):
+    n = 1
+    while True:
         out = stem.with_suffix(".json") if n == 1 else stem.with_name(f"{stem.name}-{n}.json")
         lock = OutputLock(out)
-        if not lock.acquire():
-            continue
-        if not (out.exists() or journal_path(out).exists()):
-            return out, lock
-        lock.release()
-    raise AssertionError("unreachable")
+        if lock.acquire():
+            if not (out.exists() or journal_path(out).exists()):
+                return out, lock
+            lock.release()
+        n += 1
 
 
 @contextmanager

@@ -6,9 +6,9 @@ Two entry points share the same machinery:
   image (built by `scripts/build_base_image.sh`; no registry needed), copies the run's directory in with `put_archive`
   (to /sandbox, the working directory), runs the program as an unprivileged user with a read-only root, no capabilities,
   no network and memory/pids/CPU limits, enforces the timeout inside the container (`timeout -s KILL` as pid 1 under
-  root, out of the program's reach: it runs under another uid via `setpriv`) and outside (wait timeout, then kill), keeps the head and tail of its output, copies the files
-  it wrote back into the run's directory (bounded; regular files only, never through a link), and removes the container
-  whatever happens.
+  root, out of the program's reach: it runs under another uid via `setpriv`) and outside (wait timeout, then kill),
+  keeps the head and tail of its output, copies the files it wrote back into the run's directory (bounded; regular
+  files only, never through a link), and removes the container whatever happens.
 - `run_script()` serves the SWE-bench tier: a bash script in a container of a per-instance image whose repository lives
   at `workdir` (e.g. /testbed), with the given files put in first, returning the merged log.
 
@@ -120,7 +120,7 @@ def _client(timeout: float = 120):
         import docker
     except ImportError as exc:  # pragma: no cover - docker is an optional dependency
         raise SandboxError(
-            "the docker sandbox needs the `docker` package: pip install 'bench-by-execution[swebench]'"
+            "the docker sandbox needs the `docker` package: pip install 'bench-by-execution[docker]'"
         ) from exc
     try:
         # Each run holds up to three connections at once (attach, wait, kill): room for a pool of workers.
@@ -659,8 +659,8 @@ def _host_config(
     """Docker host settings for one run.
 
     `timer_is_init` makes the `timeout` wrapper pid 1 instead of docker-init, running as root with only the capabilities
-    to drop to the program's uid and to kill it: a program under another uid can neither kill nor ptrace it (and the kernel ignores
-    a SIGKILL sent to a namespace's init from inside), so it cannot end or stall the timer. The price is that orphans
+    to drop to the program's uid and to kill it: a program under another uid can neither kill nor ptrace it (and the
+    kernel ignores a SIGKILL sent to a namespace's init from inside), so it cannot end or stall the timer. The price is that orphans
     are never reaped, which only long test suites (the SWE-bench tier) would feel."""
     from docker.types import Mount, Ulimit
 

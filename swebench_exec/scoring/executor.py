@@ -10,8 +10,8 @@ import re
 import subprocess
 import tempfile
 import time
-from functools import lru_cache
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 from ..parse import extract_program, write_files
@@ -19,6 +19,8 @@ from ..sandbox.base import Sandbox, SandboxError, SandboxedProcess, how_it_ended
 
 MAX_SCORE = 3
 INFRA_STATUSES = ("sandbox_error", "harness_error", "env_error")
+
+WORKDIR_PREFIX = "bbe-task-"  # then the owner's pid: a run killed before its cleanup is swept by the next one
 
 
 @dataclass
@@ -122,9 +124,6 @@ def executor_score(
         return _execute(task, extraction.files, workdir, record, sandbox, started)
     finally:
         remove_tree(workdir)
-
-
-WORKDIR_PREFIX = "bbe-task-"  # then the owner's pid: a run killed before its cleanup is swept by the next one
 
 
 @lru_cache(maxsize=None)

@@ -64,16 +64,13 @@ def _public_checks(parsed: ParseResult, expected: list[str]) -> dict[str, tuple[
     }
 
 
-GATE = "file_blocks_present"  # first in both check lists: without a FILE block the rest cannot be checked
-
-
 def weigh(results: dict[str, tuple[bool, str]], weights: tuple[tuple[str, int], ...], gate: bool) -> FormatResult:
     """Sum the weights of passed checks. Without any FILE block (`gate` false) nothing can be verified, so all fail;
     a check that failed on its own says why (a block never closed), the others say they were not checked (rather than
     show an empty list of duplicates, which reads as a pass)."""
     checks = [
         {"name": name, "weight": weight, "passed": bool(gate and results[name][0]),
-         "detail": results[name][1] if gate or name == GATE or not results[name][0] else "not checked: no FILE block"}
+         "detail": results[name][1] if gate or not results[name][0] else "not checked: no FILE block"}
         for name, weight in weights
     ]  # fmt: skip
     return FormatResult(score=float(sum(c["weight"] for c in checks if c["passed"])), checks=checks)

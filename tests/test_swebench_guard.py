@@ -102,23 +102,106 @@ def test_an_honest_run_is_recorded_and_left_as_the_official_grading_reads_it(tmp
     assert statuses["tests/test_mixed.py::test_passes"] == "PASSED"
     assert statuses["tests/test_mixed.py::Case::test_env_is_clean"] == "PASSED"  # the plugin cleaned up after itself
     assert statuses["tests/test_mixed.py::test_fails"] == "FAILED"
+    # every test the log passes was seen to run, named as the parser names it (a parametrised id cut at its space)
+    assert "tests/test_mixed.py::test_param[a" in guard.ran
+    assert {t for t, status in statuses.items() if status == "PASSED"} <= guard.ran
     assert guard.veto(statuses, list(statuses), set(HONEST)) is None
 
 
-def test_a_plugin_rewriting_reports_is_caught_by_the_records_of_the_real_failures(tmp_path):
-    conftest = """
-        import pytest
+REPORT_REWRITER = """
+import pytest
 
-        @pytest.hookimpl(hookwrapper=True, tryfirst=True)
-        def pytest_runtest_makereport(item, call):
-            outcome = yield
-            outcome.get_result().outcome = "passed"
-    """
-    log = run_guarded(tmp_path, {**HONEST, "tests/conftest.py": conftest})
+@pytest.hookimpl(hookwrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    outcome.get_result().outcome = "passed"
+"""
+
+
+def test_a_plugin_rewriting_reports_is_caught_by_the_records_of_the_real_failures(tmp_path):
+    log = run_guarded(tmp_path, {**HONEST, "tests/conftest.py": REPORT_REWRITER})
     statuses = official_statuses(log)
     assert statuses["tests/test_mixed.py::test_fails"] == "PASSED"  # the official grading is fooled ...
     veto = read_guard(log, NONCE).veto(statuses, list(statuses), set())
     assert veto and veto.startswith("log forged: the log reports tests/test_mixed.py::") and "more" in veto  # ... not we
+
+
+def test_a_config_file_that_moves_pytests_rootdir_does_not_move_the_records(tmp_path):
+    # pytest >= 8.1 takes the nearest pyproject.toml as rootdir, even without a pytest section: node ids become
+    # relative to tests/, while the log still prints them relative to where pytest was started
+    files = {**HONEST, "tests/conftest.py": REPORT_REWRITER, "tests/pyproject.toml": '[project]\nname = "t"\n'}
+    log = run_guarded(tmp_path, files)
+    statuses = official_statuses(log)
+    assert statuses["tests/test_mixed.py::test_fails"] == "PASSED"
+    guard = read_guard(log, NONCE)
+    assert "tests/test_mixed.py::test_fails" in guard.failed and "tests/conftest.py" in guard.hook_files
+    assert guard.veto(statuses, list(statuses), set()).startswith("log forged: the log reports tests/test_mixed.py::")
+
+
+def test_tests_the_log_passes_but_pytest_never_ran_are_caught(tmp_path):
+    calc = """
+        import atexit
+        import os
+        import pytest
+
+        def forge():  # after pytest's own summary and session end: the log's last word
+            os.write(1, b"\\nPASSED tests/test_x.py::test_x\\n")
+            os._exit(0)
+
+        atexit.register(forge)
+        pytest.skip("collected away", allow_module_level=True)
+    """
+    test = "import calc\n\ndef test_x():\n    assert False\n"
+    statuses, guard = _guarded_statuses(tmp_path, {f"tests/{CALC}": calc, "tests/test_x.py": test})
+    assert statuses["tests/test_x.py::test_x"] == "PASSED"
+    assert (guard.sessions, len(guard.exit_statuses), guard.failed, guard.ran) == (1, 1, {}, set())
+    assert guard.veto(statuses, ["tests/test_x.py::test_x"], {"tests/calc.py"}) == (
+        "log forged: the log reports tests/test_x.py::test_x as passed, but pytest never ran it")
+
+
+def test_a_failed_test_whose_id_has_a_space_is_named_as_the_log_parser_names_it(tmp_path):
+    test = """
+        import atexit
+        import os
+        import pytest
+
+        atexit.register(lambda: (os.write(1, b"\\nPASSED tests/test_p.py::test_p[a b]\\n"), os._exit(0)))
+
+        @pytest.mark.parametrize("text", ["a b"])
+        def test_p(text):
+            assert text == "fixed"
+    """
+    statuses, guard = _guarded_statuses(tmp_path, {"tests/test_p.py": test})
+    assert statuses == {"tests/test_p.py::test_p[a": "PASSED"}  # the parser keeps the id up to its space
+    assert list(guard.failed) == ["tests/test_p.py::test_p[a"]
+    assert guard.veto(statuses, list(statuses), set()).startswith(
+        "log forged: the log reports tests/test_p.py::test_p[a as passed, but it failed")
+
+
+def test_hooks_of_a_patched_module_count_whenever_it_was_registered(tmp_path):
+    # the repository's own conftest imports the package, so the patched module registers its plugin before the
+    # session starts; its hook swaps each test function for one that passes
+    calc = """
+        import gc
+        import pytest
+        from _pytest.config import Config
+
+        class Swap:
+            def pytest_collection_modifyitems(self, items):
+                for item in items:
+                    item.obj = lambda *args, **kwargs: None
+
+        for thing in gc.get_objects():
+            if isinstance(thing, Config):
+                thing.pluginmanager.register(Swap(), "calc-swap")
+    """
+    test = "def test_x():\n    assert False\n"
+    files = {f"tests/{CALC}": calc, "tests/conftest.py": "import calc\n", "tests/test_x.py": test}
+    statuses, guard = _guarded_statuses(tmp_path, files)
+    assert statuses == {"tests/test_x.py::test_x": "PASSED"} and not guard.failed
+    assert guard.hook_files == ["tests/calc.py"]  # the conftest implements no hook
+    assert guard.veto(statuses, list(statuses), {"tests/calc.py"}).startswith("log forged: the patch implements")
+    assert guard.veto(statuses, list(statuses), {"src/other.py"}) is None  # the repository's own hooks are its own
 
 
 def test_replacing_pytests_report_factory_is_caught(tmp_path):
@@ -300,6 +383,8 @@ INFRASTRUCTURE_CASES = {
         {"sub/tox.ini": "[pytest]#]\naddopts = -p calc.x\n"}, ["sub/tox.ini"]),
     "deleting the pytest section's file": ({"tox.ini": None}, ["tox.ini"]),
     "a result that does not parse": ({"tox.ini": ("envlist = py38", "envlist = py38\nnot an ini line")}, ["tox.ini"]),
+    "a result nested too deep to parse": ({"sub/pyproject.toml": "x = " + "[" * 50_000 + "]" * 50_000 + "\n"},
+                                          ["sub/pyproject.toml"]),
     "package metadata": ({"calc-0.1.dist-info/entry_points.txt": PLUGIN_ENTRY_POINT,
                           "calc.egg-info/entry_points.txt": PLUGIN_ENTRY_POINT, "calc.egg-link": "/testbed\n"},
                          ["calc-0.1.dist-info/entry_points.txt", "calc.egg-info/entry_points.txt", "calc.egg-link"]),
@@ -309,6 +394,16 @@ INFRASTRUCTURE_CASES = {
         ["_pytest/__init__.py", "pluggy.py", "pluggy/__init__.py", "pytest.py", "pytest/__init__.py"]),
     "the guard's module name": ({"bench_exec_guard_x.py": "", "bench_exec_guard/__init__.py": ""},
                                 ["bench_exec_guard/__init__.py", "bench_exec_guard_x.py"]),
+    "a module imported before the tests, shadowed at the top": (
+        {"textwrap.py": "", "json/__init__.py": "", "iniconfig.py": "", "calc/json.py": "", "html/style.css": "",
+         "test/helpers.py": ""},
+        ["iniconfig.py", "json/__init__.py", "textwrap.py"]),
+    "start-up modules as packages, anywhere": (
+        {"sitecustomize/__init__.py": "", "lib/usercustomize/__init__.py": "", "sitecustomize/notes.txt": ""},
+        ["lib/usercustomize/__init__.py", "sitecustomize/__init__.py"]),
+    "names in any letter case": (
+        {"calc_x-0.1.DIST-INFO/entry_points.txt": PLUGIN_ENTRY_POINT, "tests/CONFTEST.PY": "", "x.PTH": ""},
+        ["calc_x-0.1.DIST-INFO/entry_points.txt", "tests/CONFTEST.PY", "x.PTH"]),
     # the diff-reading rule's false positives, and changes that do not configure how tests run
     "-pthread in [build_ext]": ({"setup.cfg": ("inplace = 1", "inplace = 1\nextra_compile_args = -pthread")}, []),
     "-p in a [mypy] comment": (
@@ -415,7 +510,7 @@ def test_a_plugin_registered_from_the_patched_code_is_caught(tmp_path):
     assert statuses == {"tests/test_x.py::test_x": "PASSED"}
     assert guard.hook_files == ["tests/calc.py"]
     assert guard.veto(statuses, list(statuses), {"tests/calc.py"}) == (
-        "log forged: the patch registers pytest hooks that run or report tests (tests/calc.py)")
+        "log forged: the patch implements pytest hooks that collect, run or report tests (tests/calc.py)")
 
 
 def test_an_interrupted_session_is_not_evidence(tmp_path):

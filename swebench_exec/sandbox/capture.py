@@ -1,8 +1,12 @@
 """Bounded capture of a program's output: the harness keeps head and tail, however much the program prints."""
 from __future__ import annotations
 
+import re
 import threading
 from typing import BinaryIO, Callable
+
+CUT_LINE = "[... {} bytes cut by the harness ...]"  # stands where a stream's middle was dropped
+CUT_MARK = re.compile(r"^\[\.\.\. \d+ bytes cut by the harness \.\.\.\]$", re.MULTILINE)
 
 
 class HeadTail:
@@ -27,7 +31,7 @@ class HeadTail:
 
     def text(self) -> str:
         dropped = self.total - len(self.head) - len(self.tail)
-        middle = f"\n[... {dropped} bytes cut by the harness ...]\n".encode() if dropped > 0 else b""
+        middle = f"\n{CUT_LINE.format(dropped)}\n".encode() if dropped > 0 else b""
         return (bytes(self.head) + middle + bytes(self.tail)).decode("utf-8", errors="replace")
 
 

@@ -21,7 +21,7 @@ from .dataset import Instance
 from .diffs import PatchError, apply_patch, drop_files, patch_paths
 from .environment import EnvBuilder, EnvError
 from .eval_script import discarded_test_edits, eval_script, extract_test_log
-from .grading import grade
+from .grading import grade, log_namer
 from .guard import read_guard
 from .infrastructure import is_test_infrastructure
 from .repos import RepoCache, mark_tainted, reset_clean
@@ -152,7 +152,11 @@ def evaluate_patch(instance: Instance, model_patch: str, sandbox: SweSandbox, wo
         return ExecResult(None, f"environment: {exc}", "env_error", max_score=1)
     except (SandboxError, OSError, subprocess.CalledProcessError) as exc:
         return ExecResult(None, f"sandbox failed: {exc}", "sandbox_error", max_score=1)
-    except PatchError as exc:  # the recorded patch always applies to a clean base; failing here is ours
+    except PatchError as exc:
+        if infrastructure:  # e.g. a deleted conftest.py whose path a kept new file reuses: the reply's own conflict
+            return ExecResult(0, f"the patch does not apply once its test-infrastructure edits are dropped: {exc}",
+                              "patch_failed", max_score=1, process={"discarded_test_edits": discarded + infrastructure})  # fmt: skip
+        # the recorded patch, whole, always applies to a clean base: failing here is ours
         return ExecResult(None, f"recorded patch did not re-apply: {exc}", "harness_error", max_score=1)
     process = {"exit_code": run.exit_code, "timed_out": run.timed_out, "test_s": round(run.duration_s, 2),
                "setup_s": round(run.setup_s, 2), "sandbox": sandbox.name, "discarded_test_edits": discarded + infrastructure}  # fmt: skip
@@ -166,7 +170,7 @@ def evaluate_patch(instance: Instance, model_patch: str, sandbox: SweSandbox, wo
         return ExecResult(None, f"environment: the test command could not run (exit {test_exit}); see log_tail",
                           "env_error", max_score=1, process={**process, "log_tail": extract_test_log(run.log, 4000)})  # fmt: skip
     result = grade(instance, spec, run.log)
-    guard = read_guard(run.log, spec.guard_nonce)
+    guard = read_guard(run.log, spec.guard_nonce, name=log_namer(instance, spec))
     required = [*instance.fail_to_pass, *instance.pass_to_pass]
     veto = guard.veto(result.statuses, required, set(patch_paths(model_patch))) if result.resolved else None
     process["log_tail"] = extract_test_log(run.log, keep=4000)

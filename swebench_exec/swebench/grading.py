@@ -13,7 +13,7 @@ import os
 import tempfile
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable
 
 from .spec import EvalSpec, field_of
 
@@ -75,6 +75,20 @@ def parse_log(instance: Any, spec: EvalSpec, test_log: str) -> dict[str, str]:
     from swebench.harness.log_parsers import PARSER_REGISTRY
 
     return PARSER_REGISTRY[spec.log_parser](test_log or "", test_spec(instance, spec))
+
+
+def log_namer(instance: Any, spec: EvalSpec) -> Callable[[str], str]:
+    """test id -> the name this instance's parser gives it in a summary line (`PASSED <id>`), e.g. a parametrised id
+    cut at its first space; the log guard reads its records through it, so they name tests as the grading does."""
+    from swebench.harness.log_parsers import PARSER_REGISTRY
+
+    parser, parser_spec = PARSER_REGISTRY[spec.log_parser], test_spec(instance, spec)
+
+    def name(test_id: str) -> str:
+        names = list(parser(f"PASSED {test_id}", parser_spec))
+        return names[0] if len(names) == 1 else test_id
+
+    return name
 
 
 def grade(instance: Any, spec: EvalSpec, test_log: str | None, *, extracted: bool = False) -> Grade:

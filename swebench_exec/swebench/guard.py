@@ -4,9 +4,11 @@ The official harness grades the test log, and the code under test runs inside th
 lines for tests that failed and leave with status 0, rewrite pytest's reports as they are made, xfail or skip its own
 failures, or stop test functions from running. The eval script therefore loads a small pytest plugin
 (pytest_guard_plugin.py) before any code under test; it records, tagged with a per-evaluation nonce, which tests
-really failed, which were skipped by a raise from which file, whether the session finished, which of pytest's
-functions were replaced, and where test-run hooks registered during the run live. After the official grading,
-`GuardReport.veto` withdraws a `resolved` the records contradict for a FAIL_TO_PASS or PASS_TO_PASS test.
+pytest ran, which really failed, which were skipped by a raise from which file, whether the session finished, which
+of pytest's functions were replaced, and which files implement the hooks that collect, run and report tests. After
+the official grading, `GuardReport.veto` withdraws a `resolved` the records contradict for a FAIL_TO_PASS or
+PASS_TO_PASS test. Test ids are read through the instance's own log parser (`read_guard`'s `name`), so a record and
+the log line it checks name a test the same way, parametrised ids cut at a space included.
 
 It only ever turns `resolved` into not resolved, and only on evidence no honest run produces, so honest runs grade
 exactly as the official harness grades them. Runners other than pytest (django's runtests.py, sympy's bin/test) are
@@ -18,6 +20,9 @@ import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
+
+from ..sandbox.capture import CUT_MARK
 
 PLUGIN_NAME = "bench_exec_guard"  # the plugin's module is PLUGIN_NAME_<nonce>: the patch cannot have planted it
 PLUGIN_SOURCE = Path(__file__).with_name("pytest_guard_plugin.py")
@@ -49,10 +54,12 @@ class GuardReport:
 
     sessions: int = 0  # pytest sessions that started with the plugin loaded
     exit_statuses: list[int] = field(default_factory=list)  # ... of those that reached their end
+    ran: set[str] = field(default_factory=set)  # tests whose call phase pytest ran
     failed: dict[str, dict] = field(default_factory=dict)  # test id -> how it really failed (last call still failing)
     skipped_from: dict[str, str] = field(default_factory=dict)  # test id -> file whose raise skipped / xfailed it
     replaced: list[str] = field(default_factory=list)  # pytest internals swapped during the run
-    hook_files: list[str] = field(default_factory=list)  # files of test-run hooks registered after pytest started
+    hook_files: list[str] = field(default_factory=list)  # repository files implementing collect/run/report hooks
+    cut: bool = False  # the harness cut the log's middle (over its output limit): records may be missing
 
     @property
     def active(self) -> bool:
@@ -67,27 +74,41 @@ class GuardReport:
             return f"log forged: the code under test replaced pytest's {', '.join(self.replaced)}"
         planted = sorted(f for f in self.hook_files if f in changed)
         if planted:
-            return f"log forged: the patch registers pytest hooks that run or report tests ({', '.join(planted)})"
+            return f"log forged: the patch implements pytest hooks that collect, run or report tests ({', '.join(planted)})"
         forged = [t for t in required if t in self.failed and statuses.get(t) in PASSING]
         if forged:
-            more = f" and {len(forged) - 1} more" if len(forged) > 1 else ""
-            return f"log forged: the log reports {forged[0]}{more} as passed, but it failed ({self.failed[forged[0]]['error']})"
+            return (f"log forged: the log reports {_some(forged)} as passed, but it failed "
+                    f"({self.failed[forged[0]]['error']})")  # fmt: skip
         dodged = [t for t in required if self.skipped_from.get(t) in changed and statuses.get(t) in SKIP_PASSING]
         if dodged:
             return f"log forged: {dodged[0]} was skipped or xfailed from the patched {self.skipped_from[dodged[0]]}"
         if len(self.exit_statuses) < self.sessions or any(s in UNFINISHED_EXIT for s in self.exit_statuses):
             return ("log untrusted: pytest did not finish its session (interrupted, os._exit, a crash or a kill in "
                     "the test process), so its PASSED lines are not evidence")  # fmt: skip
+        never_ran = [t for t in required if statuses.get(t) == "PASSED" and t not in self.ran]
+        if never_ran:
+            cut = " (the harness cut the log's middle, where its record may have been)" if self.cut else ""
+            return f"log forged: the log reports {_some(never_ran)} as passed, but pytest never ran it{cut}"
         return None
 
     def record(self) -> dict:
-        return {"sessions": self.sessions, "finished": len(self.exit_statuses), "failed": len(self.failed),
-                "replaced": list(self.replaced), "hook_files": list(self.hook_files)}  # fmt: skip
+        return {"sessions": self.sessions, "finished": len(self.exit_statuses), "ran": len(self.ran),
+                "failed": len(self.failed), "replaced": list(self.replaced), "hook_files": list(self.hook_files)}  # fmt: skip
 
 
-def read_guard(log: str, nonce: str) -> GuardReport:
-    """The plugin's records in `log` (lines tagged with this evaluation's nonce; anything else is ignored)."""
-    report = GuardReport()
+def _some(tests: list[str]) -> str:
+    return tests[0] + (f" and {len(tests) - 1} more" if len(tests) > 1 else "")
+
+
+def pytest_log_name(test_id: str) -> str:
+    """How swebench's plain pytest parser names a test: the summary line's first word after the status."""
+    return (test_id.split() or [test_id])[0]
+
+
+def read_guard(log: str, nonce: str, name: Callable[[str], str] = pytest_log_name) -> GuardReport:
+    """The plugin's records in `log` (lines tagged with this evaluation's nonce; anything else is ignored), each
+    test named by `name` as the instance's log parser names it."""
+    report = GuardReport(cut=CUT_MARK.search(log) is not None)
     for match in re.finditer(rf"BENCH-GUARD {re.escape(nonce)} (\{{.*\}})$", log, re.MULTILINE):
         try:
             record = json.loads(match.group(1))
@@ -96,12 +117,15 @@ def read_guard(log: str, nonce: str) -> GuardReport:
         if not isinstance(record, dict):
             continue
         event, test = record.get("event"), record.get("test")
+        test = name(test) if isinstance(test, str) else None
         if event == "start":
             report.sessions += 1
         elif event == "end":
             report.exit_statuses.append(record.get("exitstatus") if isinstance(record.get("exitstatus"), int) else -1)
             report.replaced += [r for r in record.get("replaced", []) if r not in report.replaced]
             report.hook_files += [f for f in record.get("hook_files", []) if f not in report.hook_files]
+        elif event == "ran" and test is not None:
+            report.ran.add(test)
         elif event == "failed" and isinstance(test, str):
             report.failed[test] = record
         elif event == "ok" and isinstance(test, str):

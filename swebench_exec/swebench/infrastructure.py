@@ -4,12 +4,15 @@ Test infrastructure decides how the tests run rather than what the code does: a 
 passed, a pytest section's addopts can load a plugin that does, a `pytest.py` next to the tests can stand in for the
 runner. The official harness would apply such edits; we never evaluate them (stricter, on purpose). The rule:
 
-- by name, anywhere: conftest.py, pytest's own ini files (pytest.ini, .pytest.ini, pytest.toml, .pytest.toml),
-  sitecustomize.py / usercustomize.py and *.pth (run by every interpreter start), and anything under package metadata
-  (*.dist-info, *.egg-info, *.egg-link: an entry_points.txt there with [pytest11] is a plugin pytest auto-loads);
-- by position: a top-level pytest / _pytest / pluggy module or package, which `python -m pytest` imports from the
-  repository instead of the installed runner (only the first path component: pytest's own repository keeps its code
-  in src/_pytest, which must stay evaluable), and any module named like the log guard's plugin (`bench_exec_guard*`);
+- by name, anywhere and in any letter case: conftest.py, pytest's own ini files (pytest.ini, .pytest.ini, pytest.toml,
+  .pytest.toml), sitecustomize / usercustomize as a module or a package and *.pth (run by every interpreter start),
+  and anything under package metadata (*.dist-info, *.egg-info, *.egg-link: an entry_points.txt there with [pytest11]
+  is a plugin pytest auto-loads; importlib.metadata matches those names in any case);
+- by position: a top-level module or package named like one the interpreter or pytest imports before any plugin runs
+  (the standard library, pytest / _pytest / pluggy and pytest's dependencies): with `python -m pytest`, or the
+  repository on PYTHONPATH, the repository's copy wins over the real one. Only the first path component counts
+  (pytest's own repository keeps its code in src/_pytest, which must stay evaluable). And any module named like the
+  log guard's plugin (`bench_exec_guard*`);
 - by meaning: an edit to pyproject.toml, setup.cfg or tox.ini when it changes the configuration pytest reads from that
   file, found by parsing the file before (the worktree's HEAD) and after (that file's part of the patch applied alone)
   and comparing pytest's part. Reading the diff text instead is both bypassable (TOML escapes, hunks far from their
@@ -20,6 +23,7 @@ from __future__ import annotations
 import configparser
 import posixpath
 import re
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -31,10 +35,14 @@ except ModuleNotFoundError:  # Python < 3.11
 from .diffs import PatchError, patch_files, post_patch_contents
 from .guard import PLUGIN_NAME
 
-TEST_INFRASTRUCTURE = ("conftest.py", "pytest.ini", ".pytest.ini", "pytest.toml", ".pytest.toml", "sitecustomize.py",
-                       "usercustomize.py")  # fmt: skip
+TEST_INFRASTRUCTURE = ("conftest.py", "pytest.ini", ".pytest.ini", "pytest.toml", ".pytest.toml")
+STARTUP_MODULES = ("sitecustomize", "usercustomize")  # imported by every interpreter start, as modules or packages
 PACKAGE_METADATA = (".dist-info", ".egg-info", ".egg-link")
-RUNNER_MODULES = ("pytest", "_pytest", "pluggy")  # what `python -m pytest` imports before any plugin runs
+RUNNER_MODULES = ("pytest", "_pytest", "pluggy", "iniconfig", "packaging", "py", "attr", "attrs", "tomli",
+                  "exceptiongroup", "colorama", "pygments", "more_itertools", "atomicwrites", "six", "wcwidth")
+# ... what `python -m pytest` imports before any plugin runs, beside the standard library ("test", its own test
+# suite, is never imported by a test run, and some repositories keep their tests in a top-level test/)
+SHADOWABLE = frozenset(RUNNER_MODULES) | (frozenset(sys.stdlib_module_names) - {"test"})
 MODULE_SUFFIXES = (".py", ".pyc", ".pyw", ".so", ".pyd")  # a top-level file importable as a module
 PYTEST_CONFIG_FILES = ("pyproject.toml", "setup.cfg", "tox.ini")  # pytest reads its own section from these
 INI_SECTIONS = {"setup.cfg": ("tool:pytest", "pytest"), "tox.ini": ("pytest",)}
@@ -50,7 +58,7 @@ def is_test_infrastructure(path: str, section: str = "", worktree: Path | None =
     """Whether a model's change to `path` (its file's `section` of the patch) must not be evaluated; see the module
     docstring. The config files are judged against `worktree` (a git tree whose HEAD is the patch's base); without
     one, any edit to them counts (conservative)."""
-    parts = posixpath.normpath(path).split("/")
+    parts = posixpath.normpath(path).lower().split("/")
     if parts[-1] in TEST_INFRASTRUCTURE or parts[-1].endswith(".pth") or _installs_or_shadows(parts):
         return True
     if parts[-1] not in PYTEST_CONFIG_FILES:
@@ -59,13 +67,23 @@ def is_test_infrastructure(path: str, section: str = "", worktree: Path | None =
 
 
 def _installs_or_shadows(parts: list[str]) -> bool:
-    """Package metadata anywhere on the path, a top-level stand-in for the test runner, or a guard look-alike."""
+    """Package metadata or a start-up module anywhere on the (lower-cased) path, a top-level stand-in for a module
+    imported before the tests run, or a guard look-alike."""
     if any(part.endswith(PACKAGE_METADATA) or part.startswith(PLUGIN_NAME) for part in parts):
         return True
-    top = parts[0]
-    if len(parts) > 1:  # a package (or namespace package) directory
-        return top in RUNNER_MODULES
-    return top.split(".", 1)[0] in RUNNER_MODULES and top.endswith(MODULE_SUFFIXES)
+    if _module_name(parts[-1], is_dir=False) is None:  # not code: nothing to import
+        return False
+    if any(_module_name(part, is_dir=index < len(parts) - 1) in STARTUP_MODULES for index, part in enumerate(parts)):
+        return True
+    return _module_name(parts[0], is_dir=len(parts) > 1) in SHADOWABLE
+
+
+def _module_name(part: str, is_dir: bool) -> str | None:
+    """The module a path component is importable as: a package (or namespace package) directory, or a module file."""
+    if is_dir:
+        return part
+    name, dot, _ = part.partition(".")
+    return name if dot and part.endswith(MODULE_SUFFIXES) else None
 
 
 def _changes_pytest_config(worktree: Path, path: str, section: str) -> bool:
@@ -76,7 +94,7 @@ def _changes_pytest_config(worktree: Path, path: str, section: str) -> bool:
     try:
         before = pytest_config(path, _base_text(worktree, path))
         after = pytest_config(path, _post_text(worktree, path, section))
-    except (PatchError, ValueError, configparser.Error, GitCommandError):
+    except (PatchError, ValueError, RecursionError, configparser.Error, GitCommandError):  # deep nesting: RecursionError
         return True
     return before != after
 

@@ -8,12 +8,15 @@ Why: the official grading trusts the test log, and code under test runs inside t
 early. This plugin writes, to the real stdout (duplicated before pytest captures anything), tagged with a nonce, what
 it saw itself:
   start    when pytest starts;
+  ran      a test whose call phase pytest ran (whatever it did): a PASSED line for a test never run is forged;
   failed   a test whose setup or call raised (not a skip or an expected failure), whatever its report later said;
   ok       a test that failed before and then ran clean (a rerun plugin; a failed subtest, whose report is made
            through the same hook, before its test's own);
   skipped  a test skipped or xfailed by a raise, with the file that raised it;
-  end      when the session finishes: its exit status, pytest internals replaced meanwhile, and the files of test-run
-           hooks registered after pytest started.
+  end      when the session finishes: its exit status, pytest internals replaced meanwhile, and the files that
+           implement the hooks which collect, run and report tests (whenever they were registered).
+Test ids and files are written as the log shows them: relative to the directory pytest was started in, not to its
+rootdir (which a new config file in a subfolder can move).
 The harness then refuses a log these records contradict (swebench_exec.swebench.guard). It is a tripwire, not a wall:
 code in the same process can defeat any in-process check it knows about.
 """
@@ -27,10 +30,13 @@ NONCE = os.environ.pop("BENCH_GUARD_NONCE", "")
 if os.environ.get("PYTEST_PLUGINS") == __name__:
     del os.environ["PYTEST_PLUGINS"]  # nested and child pytest sessions are not this run's
 _OUT = os.dup(1)
+_CWD = os.getcwd()  # pytest's invocation dir: loaded from PYTEST_PLUGINS, before any conftest could chdir
 _CONFIG = []  # the first (outer) session's config: pytester's in-process sessions are left alone
 _WATCHED = {}
-_HOOKS = ("pytest_runtest_protocol", "pytest_runtest_call", "pytest_pyfunc_call", "pytest_runtest_makereport",
-          "pytest_report_teststatus", "pytest_runtest_logreport")
+_HOOKS = ("pytest_runtest_protocol", "pytest_runtest_setup", "pytest_runtest_call", "pytest_pyfunc_call",
+          "pytest_runtest_teardown", "pytest_runtest_makereport", "pytest_report_teststatus", "pytest_runtest_logreport",
+          "pytest_collection_modifyitems", "pytest_itemcollected", "pytest_collection_finish", "pytest_pycollect_makeitem",
+          "pytest_deselected")
 _STARTING_IMPLS = {}
 _FAILED = set()
 _PYTEST_DIRS = tuple(os.path.dirname(os.path.abspath(m.__file__)) + os.sep
@@ -70,30 +76,38 @@ def _impls(config):
     """(hook, plugin id) -> function of every implementation of the hooks that run and report a test."""
     found = {}
     for hook in _HOOKS:
-        caller = getattr(config.hook, hook, None)
-        for impl in caller.get_hookimpls() if caller is not None else ():
+        get_impls = getattr(getattr(config.hook, hook, None), "get_hookimpls", None)  # absent in an old pytest
+        for impl in get_impls() if get_impls is not None else ():
             found[(hook, id(impl.plugin))] = impl.function
     return found
 
 
-def _relative(path, config):
-    root = str(getattr(config, "rootpath", None) or getattr(config, "rootdir", ""))
+def _relative(path):
     path = os.path.abspath(str(path))
-    return os.path.relpath(path, root) if root and path.startswith(root.rstrip(os.sep) + os.sep) else path
+    return os.path.relpath(path, _CWD) if path.startswith(_CWD.rstrip(os.sep) + os.sep) else path
 
 
-def _source_file(function, config):
+def _repository_file(function):
+    """The file defining `function`, relative to the invocation dir; None outside it, or inside pytest itself."""
     code = getattr(getattr(function, "__func__", function), "__code__", None)
-    return _relative(code.co_filename, config) if code is not None else "?"
+    path = os.path.abspath(os.path.join(_CWD, code.co_filename)) if code is not None else ""
+    if not path.startswith(_CWD.rstrip(os.sep) + os.sep) or path.startswith(_PYTEST_DIRS):
+        return None
+    return _relative(path)
 
 
-def _raised_from(excinfo, config):
+def _raised_from(excinfo):
     """The file of the innermost frame outside pytest itself: who called pytest.skip / pytest.xfail."""
     for entry in reversed(list(excinfo.traceback)):
         path = os.path.abspath(str(entry.path))
         if not path.startswith(_PYTEST_DIRS):
-            return _relative(path, config)
+            return _relative(path)
     return "?"
+
+
+def _test_id(item):
+    """The id the log's summary line gives the test (pytest prints it relative to the invocation dir)."""
+    return item.config.cwd_relative_nodeid(item.nodeid)
 
 
 def _skip_kinds():
@@ -130,15 +144,17 @@ def pytest_runtest_makereport(item, call):
         reported = outcome.get_result().outcome
     except Exception:
         reported = "?"
-    excinfo = call.excinfo
+    excinfo, test = call.excinfo, _test_id(item)
+    if call.when == "call":
+        _emit("ran", test=test)
     if excinfo is not None and isinstance(excinfo.value, _skip_kinds()):
-        _emit("skipped", test=item.nodeid, when=call.when, origin=_raised_from(excinfo, item.config))
+        _emit("skipped", test=test, when=call.when, origin=_raised_from(excinfo))
     elif excinfo is not None and not _expects_failure(item):
-        _FAILED.add(item.nodeid)
-        _emit("failed", test=item.nodeid, when=call.when, error=excinfo.typename, reported=reported)
-    elif excinfo is None and call.when == "call" and item.nodeid in _FAILED:
-        _FAILED.discard(item.nodeid)
-        _emit("ok", test=item.nodeid)
+        _FAILED.add(test)
+        _emit("failed", test=test, when=call.when, error=excinfo.typename, reported=reported)
+    elif excinfo is None and call.when == "call" and test in _FAILED:
+        _FAILED.discard(test)
+        _emit("ok", test=test)
 
 
 def pytest_sessionfinish(session, exitstatus):
@@ -148,10 +164,9 @@ def pytest_sessionfinish(session, exitstatus):
     replaced = sorted(name for name, original in _WATCHED.items() if now.get(name) is not original)
     hook_files = set()
     for key, function in _impls(session.config).items():
-        if key not in _STARTING_IMPLS:
-            source = _source_file(function, session.config)
-            if not os.path.abspath(source).startswith(_PYTEST_DIRS):
-                hook_files.add(source)
-        elif _STARTING_IMPLS[key] is not function:
+        if key in _STARTING_IMPLS and _STARTING_IMPLS[key] is not function:
             replaced.append("%s implementation" % key[0])
+        source = _repository_file(function)
+        if source is not None:
+            hook_files.add(source)
     _emit("end", exitstatus=int(exitstatus), replaced=replaced, hook_files=sorted(hook_files))

@@ -136,7 +136,9 @@ def _has_commit(runner, git_dir: Path, commit: str) -> bool:
 
 
 def _last_line(text: str) -> str:
-    lines = [line.strip() for line in str(text).strip().splitlines() if line.strip()]
+    """git's last word, without GitPython's wrapping of stderr (a `stderr: '` label, a closing quote on its own line)."""
+    lines = [line.strip().removeprefix("stderr:").strip().strip("'").strip() for line in str(text).splitlines()]
+    lines = [line for line in lines if line]
     return lines[-1] if lines else "no output"
 
 

@@ -11,7 +11,10 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
-from swebench_fixture import make_fixture_dataset  # noqa: E402
+try:
+    from swebench_fixture import make_fixture_dataset
+except ModuleNotFoundError as exc:  # GitPython comes with the [swebench] extra
+    sys.exit(f"error: this script needs the {exc.name!r} package, from the [swebench] extra: pip install -e '.[swebench]'")
 
 if __name__ == "__main__":
     if len(sys.argv) != 2:

@@ -63,11 +63,13 @@ def _model_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--base-url", help="any OpenAI-compatible endpoint (default: OpenRouter); "
                        "e.g. http://localhost:11434/v1 for Ollama, :8000/v1 vLLM, :1234/v1 LM Studio, :8080/v1 llama.cpp")  # fmt: skip
     group.add_argument("--api-key-env", metavar="VAR",
-                       help="environment variable holding the key (default: OPENROUTER_API_KEY; none needed on localhost)")  # fmt: skip
+                       help="environment variable holding the key (default: OPENROUTER_API_KEY for OpenRouter; for "
+                       "another --base-url OPENAI_API_KEY, then OPENROUTER_API_KEY; none needed on localhost)")  # fmt: skip
     group.add_argument("--max-tokens", type=_positive, default=4096, help="sent with every call (default 4096)")
     group.add_argument("--temperature", type=_temperature, default=0.0, help="sampling temperature (default 0)")
     group.add_argument("--price", action="append", metavar="MODEL=IN,OUT",
-                       help="USD per million input,output tokens (or MODEL=BLENDED); repeatable; overrides --models-file")  # fmt: skip
+                       help="USD per million input,output tokens (or MODEL=BLENDED); repeatable; overrides the price "
+                       "table (and --models-file, where the command has it)")  # fmt: skip
     group.add_argument("--max-cost", type=_dollars, metavar="USD", help="start no new call once the run has spent this "
                        "much; the rows left are recorded not_called (--resume with a higher budget finishes them)")  # fmt: skip
     group.add_argument("--request-timeout", type=_positive_seconds, default=300.0,
@@ -81,21 +83,31 @@ def _task_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--tasks-file", type=Path, help="a Python file exporting TASKS, a list of task dicts (see README)")
 
 
-def _instance_options(parser: argparse.ArgumentParser, timeout: float | None) -> None:
+def _instance_options(parser: argparse.ArgumentParser, timeout: float | None, recorded: bool = False) -> None:
+    """The SWE-bench options; `recorded`: for rescore, whose instances, dataset, mirrors and sandbox are the run's."""
     group = parser.add_argument_group("SWE-bench instances and sandboxes")
-    which = group.add_mutually_exclusive_group()
-    which.add_argument("--instances", type=Path, help="a file of instance ids, one a line, '#' comments "
-                       "(e.g. instances/verified-20.txt)")  # fmt: skip
-    which.add_argument("--instance-ids", help="comma-separated instance ids (instead of --instances)")
-    group.add_argument("--dataset", default="SWE-bench/SWE-bench_Verified",
-                       help="a Hugging Face dataset name, or a local .json/.jsonl/.parquet/save_to_disk folder "
-                       "(default: SWE-bench/SWE-bench_Verified)")  # fmt: skip
-    group.add_argument("--sandbox", choices=("auto", "docker", "local"), default="auto",
-                       help="docker: official per-instance images; local: a cached venv per repo/version; "
-                       "auto (default): docker when a daemon answers and the images exist, else local")  # fmt: skip
+    if not recorded:
+        which = group.add_mutually_exclusive_group()
+        which.add_argument("--instances", type=Path, help="a file of instance ids, one a line, '#' comments "
+                           "(e.g. instances/verified-20.txt)")  # fmt: skip
+        which.add_argument("--instance-ids", help="comma-separated instance ids (instead of --instances)")
+    dataset = None if recorded else "SWE-bench/SWE-bench_Verified"
+    shown_dataset = dataset or "the run's"
+    group.add_argument("--dataset", default=dataset, help="a Hugging Face dataset name, or a local "
+                       f".json/.jsonl/.parquet/save_to_disk folder (default: {shown_dataset})")  # fmt: skip
+    if recorded:
+        group.add_argument("--sandbox", choices=("auto", "docker", "local"), default="auto",
+                           help="auto (default): the sandbox the run was scored in; docker: a container per run "
+                           "(public tasks: the recorded image; SWE-bench: the official per-instance images); local: "
+                           "this machine's sandbox (SWE-bench: a cached venv per repo/version)")  # fmt: skip
+    else:
+        group.add_argument("--sandbox", choices=("auto", "docker", "local"), default="auto",
+                           help="docker: official per-instance images; local: a cached venv per repo/version; "
+                           "auto (default): docker when a daemon answers and the images exist, else local")  # fmt: skip
     group.add_argument("--namespace", default="swebench", help="image namespace for docker (default: swebench)")
     group.add_argument("--repo-cache", type=Path, help="folder of existing mirrors DIR/<owner>__<name> (bare or not); "
-                       "used as is, nothing fetched (default: ~/.cache/bench-by-execution/repos, fetched from GitHub)")  # fmt: skip
+                       "used as is, nothing fetched (default: " + ("the run's, if it named one; else " if recorded else "")
+                       + "~/.cache/bench-by-execution/repos, fetched from GitHub)")  # fmt: skip
     group.add_argument("--env-cache", type=Path, help="where local venvs are built (default: ~/.cache/bench-by-execution/envs)")
     shown = f"{timeout:g}" if timeout else "the run's own"
     group.add_argument("--timeout", type=_positive_seconds, default=timeout, help=f"seconds for each test run (default {shown})")
@@ -192,8 +204,8 @@ def build_parser() -> argparse.ArgumentParser:
     rescore.add_argument("--tasks-file", type=Path, help="the tasks file of a run with your own tasks (default: as recorded)")
     rescore.add_argument("--workers", type=_positive, default=max(1, (os.cpu_count() or 2)), help="rows at once")
     rescore.add_argument("--quiet", action="store_true", help="no progress bar")
-    _instance_options(rescore, timeout=None)
-    rescore.set_defaults(handler=_rescore_command, dataset=None)
+    _instance_options(rescore, timeout=None, recorded=True)
+    rescore.set_defaults(handler=_rescore_command)
     return parser
 
 
@@ -224,6 +236,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         _check_combinations(args)
         return args.handler(args)
+    except BrokenPipeError:  # `... | head` stopped reading: what it read is all it wanted; the results file is written
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error as Python flushes at exit
+        return 141  # as a shell reports a command ended by SIGPIPE
     except KeyboardInterrupt as exc:
         print("\ninterrupted: finished rows are in the journal; run again with --resume", file=sys.stderr)
         from .run.runner import Abandoned

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import os
 import socket
 import subprocess
 import sys
@@ -223,6 +224,8 @@ def test_resume_reruns_only_missing_and_infrastructure_rows(tmp_path, capsys):
         (["demo", "--model", "replay:nothing.json"], {}, "no results file at nothing.json"),
         (["demo", "--model", "gold", "--out", "notes.md"], {}, "exists and is not a results file"),
         (["demo", "--model", "gold", "--out", "notes.md", "--resume"], {}, "exists and is not a results file"),
+        (["demo", "--model", "gold", "--out", "notes.md", "--overwrite"], {}, "exists and is not a results file"),
+        (["demo", "--model", "gold", "--out", "notes.md/x.json"], {}, "notes.md is a file, not a folder"),
         (["demo", "--model", "gold", "--out", "/dev/null", "--overwrite"], {}, "is not a regular file"),
         (["rescore", "."], {}, "is a directory"),
         (["rescore", "notes.md"], {}, "is not a results JSON"),
@@ -464,6 +467,50 @@ def test_a_check_that_returns_an_impossible_score_is_a_harness_error_not_a_score
     task["harness"] = {**task["harness"], "check": lambda proc, tmp: (7, "too high")}
     result = executor_score(bare_reply(task["reference"], task["run"]), task=task)
     assert result.score is None and result.status == "harness_error" and "7" in result.reason
+
+
+def test_a_run_no_row_of_which_scored_says_the_first_reason(tmp_path, capsys):
+    tasks = _my_tasks(tmp_path)
+    tasks.write_text(tasks.read_text().replace('(3, "ok")', '(5, "too many")'))
+    code, _, stderr = run_cli(capsys, "demo", "--model", "gold", "--tasks-file", str(tasks),
+                              "--out", str(tmp_path / "x.json"), "--quiet")  # fmt: skip
+    assert code == 3
+    assert "no row of gold could be scored" in stderr and "the first: six: task check() returned score 5" in stderr
+
+
+def test_rescore_given_a_journal_names_its_results_file(tmp_path, capsys):
+    out = tmp_path / "x.json"
+    assert run_cli(capsys, "demo", "--model", "gold", "--tasks", "csv_totals", "--out", str(out), "--quiet")[0] == 0
+    code, _, stderr = run_cli(capsys, "rescore", str(out) + ".journal.jsonl")
+    assert code == 2 and stderr.strip() == f"error: {out}.journal.jsonl is a run's journal: give its results file, {out}"
+
+
+def test_rescore_takes_the_runs_instances_not_a_selection(tmp_path, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["rescore", str(tmp_path / "r.json"), "--instances", "ids.txt"])
+    assert exit_info.value.code == 2
+    assert capsys.readouterr().err.startswith("error: unrecognized arguments: --instances ids.txt")
+
+
+def test_rescore_in_docker_without_the_docker_package_names_the_extra(capsys, monkeypatch):
+    monkeypatch.setitem(sys.modules, "docker", None)  # as if not installed
+    results = Path(__file__).resolve().parents[1] / "results" / "demo-gold.json"
+    code, stdout, stderr = run_cli(capsys, "rescore", str(results), "--sandbox", "docker", "--quiet")
+    assert code == 2 and "rows match" not in stdout  # not exit 1, "scores moved": nothing was rescored
+    assert stderr.startswith("error: rescore needs the 'docker' package, from the [docker] extra")
+
+
+def test_a_reader_that_stops_early_ends_the_run_quietly(tmp_path):
+    """`... | head -1`: the summary meets a closed pipe; the run's results are written and no traceback is shown."""
+    out = tmp_path / "x.json"
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    with open(write_end, "wb") as stdout:
+        done = subprocess.run([sys.executable, "-m", "swebench_exec.cli", "demo", "--model", "gold", "--tasks",
+                               "csv_totals", "--out", str(out), "--quiet"], stdout=stdout, stderr=subprocess.PIPE,
+                              text=True, timeout=120)  # fmt: skip
+    assert done.returncode == 141 and "Traceback" not in done.stderr, done.stderr
+    assert len(load(out)["rows"]) == 2
 
 
 def test_gold_refuses_tasks_without_a_reference(tmp_path, capsys):

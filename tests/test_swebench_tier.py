@@ -35,12 +35,21 @@ def test_gold_resolves_on_both_arms_and_predictions_are_official(fixture, tmp_pa
     rows = result["rows"]
     assert {(r["arm"], r["executor"]["status"]) for r in rows} == {("harnessed", "resolved"), ("bare", "resolved")}
     assert all(r["executor"]["grade"]["fail_to_pass"]["failure"] == [] for r in rows)
-    # the log guard ran in the test process, saw the session through, and had nothing to withdraw
-    assert all(r["executor"]["grade"]["guard"] == {"sessions": 1, "finished": 1, "failed": 0, "replaced": [],
-                                                   "hook_files": [], "veto": None} for r in rows)  # fmt: skip
+    # the log guard ran in the test process, saw the session through and every required test run, and had nothing
+    # to withdraw (the fixture's conftest.py implements no hook)
+    for row in rows:
+        grade = row["executor"]["grade"]
+        required = len(grade["fail_to_pass"]["success"]) + len(grade["pass_to_pass"]["success"])
+        assert grade["guard"] == {"sessions": 1, "finished": 1, "ran": required, "failed": 0, "replaced": [],
+                                  "hook_files": [], "veto": None}  # fmt: skip
     summary = result["summary"]["models"]["gold"]
     assert summary["arms"]["harnessed"]["exec"]["mean"] == 1.0 and summary["arms"]["bare"]["exec"]["mean"] == 1.0
     assert summary["delta_format"]["mean"] == 100 and summary["delta_exec"]["mean"] == 0
+    # the run's mirrors are recorded: its rescore needs neither --dataset nor --repo-cache, and runs where it ran
+    assert result["config"]["repo_cache"] == str(Path(fixture["cache"]).resolve())
+    capsys.readouterr()
+    assert main(["rescore", str(out), "--env-cache", str(fixture["envs"]), "--quiet"]) == 0
+    assert "2/2 rows match" in capsys.readouterr().out
     assert summary["verdict"] == "INSUFFICIENT_DATA"  # one instance is one paired unit: too few for a verdict
     files = sorted(tmp_path.glob("predictions.*.jsonl"))
     assert [f.name for f in files] == ["predictions.gold.bare.jsonl", "predictions.gold.harnessed.jsonl"]

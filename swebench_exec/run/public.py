@@ -16,6 +16,7 @@ from ..contract import load_contract
 from ..models.base import Model
 from ..sandbox.base import Limits
 from ..sandbox.local import LocalSandbox
+from ..scoring.executor import INFRA_STATUSES
 from .executors import make_executor
 from .store import (Journal, OutputLock, check_writable, is_results_file, iter_journal, journal_config, journal_path,
                     load_results, rows_at, write_results)  # fmt: skip
@@ -98,7 +99,7 @@ def default_out(command: str) -> tuple[Path, OutputLock]:
 @contextmanager
 def claimed_output(args: argparse.Namespace) -> Iterator[Path]:
     """--out, locked for the whole run and checked against what is already there: paid rows are never thrown away
-    without --overwrite, a file that is not a results file is never replaced by accident, and a second run on the
+    without --overwrite, a file that is not a results file is never replaced (not even with it), and a second run on the
     same file is refused while the first is writing it."""
     from ..cli import UserError
 
@@ -127,8 +128,8 @@ def _check_earlier_run(args: argparse.Namespace, out: Path) -> None:
     if out.exists() and not out.is_file():
         raise UserError(f"--out {out} is not a regular file; give a path for a results JSON")
     journal, results = journal_path(out), is_results_file(out)
-    if out.exists() and not results and not journal.exists() and not args.overwrite:
-        raise UserError(f"--out {out} exists and is not a results file: choose another path (--overwrite replaces it)")
+    if out.exists() and out.stat().st_size and not results and not journal.exists():  # even with --overwrite
+        raise UserError(f"--out {out} exists and is not a results file: choose another path (or remove the file)")
     if (out.exists() or journal.exists()) and not (args.resume or args.overwrite):
         raise UserError(f"{out} already holds a run: --resume to continue it, or --overwrite to start over")
     if args.resume and not journal.exists():
@@ -220,7 +221,8 @@ def check_same_settings(journaled: dict | None, config: dict) -> None:
     if journaled is None:  # a journal from before settings were journaled: nothing to compare
         return
     before, now = _settings(journaled), _settings(config)
-    changed = [f"{key} {before[key]!r} -> {now[key]!r}" for key in now if before[key] != now[key]]
+    shown = lambda value: "(not set)" if value is None else repr(value)  # noqa: E731
+    changed = [f"{key} {shown(before[key])} -> {shown(now[key])}" for key in now if before[key] != now[key]]
     if changed:
         raise UserError(f"--resume with other settings than the journaled run ({'; '.join(changed)}): its rows were "
                         "made with the old ones; repeat the old options, or --overwrite to start over")  # fmt: skip
@@ -346,6 +348,16 @@ def start_run(args: argparse.Namespace, out: Path, names: list[str], tasks: list
     return FinishedRun(out, config, journal_file, [latest[key].offset for key in order], state.stopped)
 
 
+def _first_failure(rows: Iterator[dict], model: str) -> str:
+    """The first scoring failure of `model`'s rows, e.g. a task's check() breaking its own rules: the task author's
+    bug, said where they look."""
+    for row in rows:
+        executor = row.get("executor") or {}
+        if row["model"] == model and executor.get("status") in INFRA_STATUSES:
+            return f"; the first: {row['task_id']}: {executor.get('reason')}"
+    return ""
+
+
 def finish_run(run: FinishedRun) -> int:
     """Summary, results file, table; exit 3 when a model had to be stopped (the others' rows are still there)."""
     from ..report.table import render_summary
@@ -360,7 +372,7 @@ def finish_run(run: FinishedRun) -> int:
                 if m not in run.stopped and not any(arm["scored"] for arm in info["arms"].values())]  # fmt: skip
     for model in unscored:
         print(f"error: no row of {model} could be scored ({summary['models'][model]['infra_failures']} infrastructure "
-              "failures: see each row's outcome and error)", file=sys.stderr)  # fmt: skip
+              f"failures: see each row's outcome and error){_first_failure(run.rows(), model)}", file=sys.stderr)  # fmt: skip
     budget = run.config.get("budget") or {}
     if budget.get("reached"):
         not_called = sum(info.get("not_called", 0) for info in summary["models"].values())
@@ -377,20 +389,23 @@ def finish_run(run: FinishedRun) -> int:
     return 3 if run.stopped or unscored else 0
 
 
-def public_sandbox(args: argparse.Namespace):
-    limits = Limits(timeout_s=args.timeout)
-    if args.sandbox == "local":
+def public_sandbox(provider: str, image: str | None, timeout_s: float):
+    """The sandbox a public run (or its rescore) executes in; docker is checked before any row: the package, a daemon,
+    the image."""
+    limits = Limits(timeout_s=timeout_s)
+    if provider != "docker":
         return LocalSandbox(limits)
     from ..cli import UserError
     from ..sandbox.docker import DEFAULT_IMAGE, DockerSandbox, docker_available, image_exists
 
     import docker  # noqa: F401 - not installed: cli names the extra that brings it
 
-    image = args.image or DEFAULT_IMAGE
+    image = image or DEFAULT_IMAGE
     if not docker_available():
         raise UserError("--sandbox docker: no Docker daemon answers (start one, e.g. scripts/docker_up.sh)")
     if not image_exists(image):
-        raise UserError(f"--sandbox docker: image {image} not found (build it: scripts/build_base_image.sh)")
+        how = "build it: scripts/build_base_image.sh" if image == DEFAULT_IMAGE else "pull or build it"
+        raise UserError(f"--sandbox docker: image {image} not found ({how})")
     return DockerSandbox(image=image, limits=limits)
 
 
@@ -405,7 +420,7 @@ def _run_public(args: argparse.Namespace, tasks: list[dict], out: Path) -> int:
 
     names, prices = resolve_models(args)
     models = build_models(args, tasks, names, prices)
-    sandbox = public_sandbox(args)
+    sandbox = public_sandbox(args.sandbox, args.image, args.timeout)
     # on Ray, executions in flight are bounded by the call threads too: never fewer threads than workers
     concurrency = max(args.concurrency, args.workers) if args.executor == "ray" else args.concurrency
     spec = RunSpec(models=models, tasks=tasks, samples=args.samples, concurrency=concurrency,

@@ -22,9 +22,8 @@ def _stored(row: dict) -> tuple:
 
 def _public_scorer(config: dict, args: argparse.Namespace, rows: list[dict]):
     from ..cli import UserError
-    from ..sandbox.base import Limits
-    from ..sandbox.local import LocalSandbox
     from ..tasks import PUBLIC_TASKS, TaskError, load_tasks_file
+    from .public import public_sandbox
     from .runner import score_response
 
     tasks_file = args.tasks_file or config.get("tasks_file")
@@ -36,15 +35,11 @@ def _public_scorer(config: dict, args: argparse.Namespace, rows: list[dict]):
     if unknown:
         where = f"tasks file {tasks_file}" if tasks_file else "the public tasks"
         raise UserError(f"task(s) {', '.join(unknown)} of this run are not in {where}: give the run's --tasks-file")
-    limits = Limits(timeout_s=args.timeout or config.get("timeout_s") or 10.0)
     recorded = config.get("sandbox") or {}
-    if (recorded.get("provider") if args.sandbox == "auto" else args.sandbox) == "docker":
-        from ..sandbox.docker import DEFAULT_IMAGE, DockerSandbox
-
-        sandbox = DockerSandbox(image=recorded.get("image") or DEFAULT_IMAGE, limits=limits)
-    else:
-        sandbox = LocalSandbox(limits)
-    print(f"rescore: {sandbox.name} sandbox, {limits.timeout_s:g} s a program", file=sys.stderr)
+    provider = recorded.get("provider") if args.sandbox == "auto" else args.sandbox
+    timeout_s = args.timeout or config.get("timeout_s") or 10.0
+    sandbox = public_sandbox(provider, recorded.get("image"), timeout_s)
+    print(f"rescore: {sandbox.name} sandbox, {timeout_s:g} s a program", file=sys.stderr)
     return lambda row: score_response(tasks[row["task_id"]], row["response"]["text"], row["outcome"], sandbox)
 
 
@@ -55,6 +50,9 @@ def _swebench_scorer(config: dict, args: argparse.Namespace, stack):
     from .swebench_tier import build_tasks, choose_sandbox, make_scorer, repo_cache
 
     args.dataset = args.dataset or config["dataset"]
+    args.repo_cache = args.repo_cache or config.get("repo_cache")  # the run's mirrors, when it named them
+    if args.sandbox == "auto":
+        args.sandbox = (config.get("sandbox") or {}).get("provider") or "auto"
     args.timeout = args.timeout or config.get("timeout_s") or 1800.0
     try:
         instances = load_instances(args.dataset, config["instances"])

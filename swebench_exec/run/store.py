@@ -21,8 +21,11 @@ class OutputError(ValueError):
     """The --out path cannot be written: a user mistake, reported in one line."""
 
 
+JOURNAL_SUFFIX = ".journal.jsonl"
+
+
 def journal_path(out: Path) -> Path:
-    return out.with_name(out.name + ".journal.jsonl")
+    return out.with_name(out.name + JOURNAL_SUFFIX)
 
 
 def check_writable(out: Path, option: str = "--out") -> None:
@@ -30,6 +33,9 @@ def check_writable(out: Path, option: str = "--out") -> None:
     parent = out.parent if str(out.parent) else Path(".")
     if out.is_dir():
         raise OutputError(f"{option} {out} is a directory; give a file name such as {out}/results.json")
+    blocking = next((a for a in (parent, *parent.parents) if a.exists() and not a.is_dir()), None)
+    if blocking is not None:
+        raise OutputError(f"cannot write {option} {out}: {blocking} is a file, not a folder")
     try:
         parent.mkdir(parents=True, exist_ok=True)
         probe = parent / f".{out.name}.{os.getpid()}.write-test"
@@ -201,6 +207,9 @@ def load_results(path: Path) -> dict:
     except (OSError, UnicodeDecodeError) as exc:
         raise OutputError(f"cannot read {path}: {getattr(exc, 'strerror', None) or exc}") from None
     except json.JSONDecodeError as exc:
+        if path.name.endswith(JOURNAL_SUFFIX):
+            raise OutputError(f"{path} is a run's journal: give its results file, "
+                              f"{path.with_name(path.name[: -len(JOURNAL_SUFFIX)])}") from None  # fmt: skip
         raise OutputError(f"{path} is not a results JSON: {exc}") from None
     if not isinstance(document, dict):
         raise OutputError(f"{path} is not a results JSON: not an object")

@@ -125,7 +125,9 @@ def _run_swebench(args: argparse.Namespace, out: Path) -> int:
         spec = RunSpec(models=models, tasks=tasks, samples=args.samples, concurrency=args.concurrency,
                        workers=args.workers, tier="swebench", scorer=make_scorer(pool, sandbox),
                        max_cost=args.max_cost)  # fmt: skip
-        config_extra = {"tier": "swebench", "dataset": args.dataset, "instances": [i.instance_id for i in instances],
+        config_extra = {"tier": "swebench", "dataset": args.dataset,
+                        "repo_cache": str(Path(args.repo_cache).resolve()) if args.repo_cache else None,
+                        "instances": [i.instance_id for i in instances],
                         "context": ORACLE, "sandbox": {"provider": sandbox.name}, "tasks": None,
                         "prices": {m: p.record() for m, p in prices.items()}}  # fmt: skip
         run = start_run(args, out, names, tasks, spec, config_extra)

@@ -812,4 +812,5 @@ def remove_own_containers() -> None:
 
 
 def _labelled(client) -> list:
-    return client.containers.list(all=True, filters={"label": f"{LABEL}=1"})
+    """Our containers; one removed between the listing and its inspection (a run ending meanwhile) is left out."""
+    return client.containers.list(all=True, filters={"label": f"{LABEL}=1"}, ignore_removed=True)

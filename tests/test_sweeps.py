@@ -36,6 +36,22 @@ def load(path: Path) -> dict:
     return json.loads(path.read_text())
 
 
+@pytest.mark.parametrize(("entry", "message"), [
+    ('inptu = 1.0\noutput = 2.0', "m has unknown key(s) inptu (known: label, input, output, blended)"),
+    ('input = "cheap"\noutput = 2.0', "m input = 'cheap' is not a price"),
+    ('blended = -1', "m blended = -1 is not a price"),
+    ('input = 1.0', "m needs both `input` and `output` prices"),
+])
+def test_a_models_file_mistake_names_the_model_and_key(tmp_path, capsys, entry, message):
+    models = tmp_path / "models.toml"
+    models.write_text(f'[models."m"]\n{entry}\n')
+    code = main(["compare", "--models-file", str(models), "--base-url", "http://127.0.0.1:9/v1", "--quiet",
+                 "--out", str(tmp_path / "x.json")])  # fmt: skip
+    stderr = capsys.readouterr().err
+    assert code == 2 and stderr.startswith("error: models.toml: ") and message in stderr, stderr
+    assert len(stderr.strip().splitlines()) == 1
+
+
 def test_models_file_prices_every_row(tmp_path, capsys):
     out = tmp_path / "x.json"
     with ScriptedServer(reply_for=reference_replies) as server:

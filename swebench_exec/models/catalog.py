@@ -21,12 +21,26 @@ class ModelEntry:
     price: Price | None
 
 
+ENTRY_KEYS = ("label", "input", "output", "blended")
+
+
 def _price(model: str, entry: dict, source: str) -> Price | None:
-    if "blended" in entry:
-        return Price.blended(float(entry["blended"]), source)
-    if "input" in entry and "output" in entry:
-        return Price(float(entry["input"]), float(entry["output"]), source)
-    if any(key in entry for key in ("input", "output")):
+    """The entry's price; a typo'd key or a price that is not a number is refused, naming the model and the key."""
+    unknown = sorted(set(entry) - set(ENTRY_KEYS))
+    if unknown:
+        raise ConfigError(f"{source}: {model} has unknown key(s) {', '.join(unknown)} (known: {', '.join(ENTRY_KEYS)})")
+    prices = {}
+    for key in ("input", "output", "blended"):
+        if key in entry:
+            value = entry[key]
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= 0:
+                raise ConfigError(f"{source}: {model} {key} = {value!r} is not a price (USD per million tokens, >= 0)")
+            prices[key] = float(value)
+    if "blended" in prices:
+        return Price.blended(prices["blended"], source)
+    if "input" in prices and "output" in prices:
+        return Price(prices["input"], prices["output"], source)
+    if prices:
         raise ConfigError(f"{source}: {model} needs both `input` and `output` prices (or one `blended`)")
     return None
 
@@ -43,11 +57,11 @@ def load_models_file(path: str | Path) -> list[ModelEntry]:
     models = document.get("models")
     if not isinstance(models, dict) or not models:
         raise ConfigError(f'--models-file {path}: no [models."<id>"] tables')
-    try:
-        return [ModelEntry(model, str(entry.get("label", model)), _price(model, entry, f"{path.name}"))
-                for model, entry in models.items()]  # fmt: skip
-    except (TypeError, ValueError) as exc:
-        raise ConfigError(f"--models-file {path}: a price is not a number ({exc})") from None
+    bad = [model for model, entry in models.items() if not isinstance(entry, dict)]
+    if bad:
+        raise ConfigError(f'--models-file {path}: {bad[0]} is not a table ([models."{bad[0]}"] with its keys)')
+    return [ModelEntry(model, str(entry.get("label", model)), _price(model, entry, path.name))
+            for model, entry in models.items()]  # fmt: skip
 
 
 def parse_price_override(text: str) -> tuple[str, Price]:

@@ -14,7 +14,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 try:
     from swebench_fixture import make_fixture_dataset
 except ModuleNotFoundError as exc:  # GitPython comes with the [swebench] extra
-    sys.exit(f"error: this script needs the {exc.name!r} package, from the [swebench] extra: pip install -e '.[swebench]'")
+    sys.exit(f"error: this script needs the {exc.name!r} package, from the [swebench] extra: "
+             "pip install -e '.[swebench]'")
 
 if __name__ == "__main__":
     if len(sys.argv) != 2:

@@ -76,3 +76,21 @@ def test_rows_run_outside_the_sandbox_are_counted_and_named():
     row["executor"]["process"] = {"isolation": {"sandboxed": False}}
     info = summarize([row, _row("a", "bare")])["models"]["m"]
     assert info["unsandboxed"] == 1 and "1 row(s) ran outside the sandbox" in render_summary(summarize([row]))
+
+
+def test_replies_cut_at_max_tokens_are_counted_and_named():
+    rows = [_row("a", "harnessed", outcome="truncated", score=0), _row("a", "bare"),
+            _row("b", "bare", outcome="truncated")]
+    info = summarize(rows)["models"]["m"]
+    assert info["truncated"] == 2 and info["infra_failures"] == 0  # a model outcome: scored as it is
+    assert "2 reply(s) cut at max_tokens" in render_summary(summarize(rows))
+
+
+def test_the_terminal_table_cuts_a_long_stop_reason_the_markdown_keeps_it():
+    from swebench_exec.report.table import model_note
+
+    reason = "config_error: http://127.0.0.1:9/v1 answered 404 for model m: " + "check --model and --base-url " * 5
+    info = summarize([_row("a", "harnessed")], stopped={"m": reason})["models"]["m"]
+    assert reason in model_note(info)
+    brief = model_note(info, brief=True)
+    assert reason not in brief and brief.startswith("stopped: " + reason[:50]) and "…" in brief

@@ -49,11 +49,19 @@ def pass_at_k_cell(arm: dict) -> str:
     return " ".join(cells) or "-"
 
 
-def model_note(info: dict) -> str:
-    """Why a model's verdict should be read with care; shared by the terminal table and the Markdown report."""
+STOP_REASON_SHOWN = 60  # characters of a stop's reason in the terminal table; the full one follows on stderr
+
+
+def model_note(info: dict, brief: bool = False) -> str:
+    """Why a model's verdict should be read with care; shared by the terminal table (`brief`: the stop's reason cut
+    short, since stderr repeats it whole) and the Markdown report."""
     tasks = info["delta_exec"].get("tasks", 0)
-    notes = [f"stopped: {info['stopped']}" if info.get("stopped") else "",
+    stopped = info.get("stopped") or ""
+    if brief and len(stopped) > STOP_REASON_SHOWN:
+        stopped = stopped[:STOP_REASON_SHOWN].rstrip() + "…"
+    notes = [f"stopped: {stopped}" if stopped else "",
              _unscored(info),
+             f"{info['truncated']} reply(s) cut at max_tokens" if info.get("truncated") else "",
              f"{info['unsandboxed']} row(s) ran outside the sandbox" if info.get("unsandboxed") else "",
              f"{tasks} task(s) paired; a verdict needs {MIN_TASKS}" if tasks < MIN_TASKS else ""]  # fmt: skip
     return "; ".join(n for n in notes if n)
@@ -75,7 +83,7 @@ def render_summary(summary: dict) -> str:
                 _ci(stats["exec"], ".2f") + f" /{stats['max_exec']}", str(stats["solved"]), pass_at_k_cell(stats),
                 _tokens(stats), _money(stats["cost_usd"]),
             ])  # fmt: skip
-        note = model_note(info)
+        note = model_note(info, brief=True)
         model_lines.append([model, _signed(info["delta_format"], ".1f"), _signed(info["delta_exec"], ".2f"),
                             info["verdict"], note])  # fmt: skip
     header = ["model", "arm", "scored", "format /100 [95% CI]", "exec [95% CI]", "solved", "pass@k", "tokens in/out",

@@ -121,6 +121,7 @@ def summarize(rows: Iterable[dict], stopped: dict[str, str] | None = None) -> di
             "infra_failures": sum(1 for r in all_rows if r["outcome"] in INFRA_OUTCOMES or not is_scored(r)),
             "not_called": sum(1 for r in all_rows if r["outcome"] == NOT_CALLED),  # among infra_failures
             "unsandboxed": sum(1 for r in all_rows if r["unsandboxed"]),  # a task's invoke() ran its program bare
+            "truncated": sum(1 for r in all_rows if r["outcome"] == "truncated"),  # cut at max_tokens: scored as is
             "stopped": (stopped or {}).get(model),
         }
     return {"models": models}

@@ -101,12 +101,14 @@ def _diff_against_head(repo: git.Repo, files: dict[str, str]) -> str:
     return patch
 
 
-def make_fixture_repo(root: Path) -> tuple[Path, dict]:
-    """The repository at `root/calc` (one commit) and its instance row in the SWE-bench schema."""
+def make_fixture_repo(root: Path, extra_test: tuple[str, str] | None = None) -> tuple[Path, dict]:
+    """The repository at `root/calc` (one commit) and its instance row in the SWE-bench schema. `extra_test`: (name,
+    source) of one more test in tests/test_ops.py, a PASS_TO_PASS test of the row."""
     path = Path(root) / "calc"
     path.mkdir(parents=True)
     repo = git.Repo.init(path, initial_branch="main")
-    _write(path, BASE_FILES)
+    extra = f"\n\n{extra_test[1]}" if extra_test else ""
+    _write(path, {**BASE_FILES, "tests/test_ops.py": TEST_OPS + extra})
     repo.git.add("--all")
     repo.git.commit("--quiet", "--no-gpg-sign", "-m", "calc: total and mean", env=COMMIT_ENV)
     row = {
@@ -114,13 +116,15 @@ def make_fixture_repo(root: Path) -> tuple[Path, dict]:
         "instance_id": INSTANCE_ID,
         "base_commit": repo.head.commit.hexsha,
         "patch": _diff_against_head(repo, {"calc/ops.py": OPS_FIXED}),
-        "test_patch": _diff_against_head(repo, {"tests/test_ops.py": TEST_OPS_PATCHED, "tests/test_new.py": TEST_NEW}),
+        "test_patch": _diff_against_head(repo, {"tests/test_ops.py": TEST_OPS_PATCHED + extra,
+                                                "tests/test_new.py": TEST_NEW}),  # fmt: skip
         "problem_statement": PROBLEM,
         "hints_text": "",
         "created_at": "2024-01-01T00:00:00Z",
         "version": "0.1",
         "FAIL_TO_PASS": json.dumps(["tests/test_ops.py::test_mean_empty", "tests/test_new.py::test_mean_empty_tuple"]),
-        "PASS_TO_PASS": json.dumps(["tests/test_ops.py::test_total", "tests/test_ops.py::test_mean"]),
+        "PASS_TO_PASS": json.dumps(["tests/test_ops.py::test_total", "tests/test_ops.py::test_mean"]
+                                   + ([f"tests/test_ops.py::{extra_test[0]}"] if extra_test else [])),
         "environment_setup_commit": repo.head.commit.hexsha,
     }
     return path, row
@@ -135,10 +139,10 @@ def make_repo_cache(root: Path, repo: Path | None = None) -> Path:
     return cache
 
 
-def make_fixture_dataset(root: Path) -> tuple[Path, Path, dict]:
+def make_fixture_dataset(root: Path, extra_test: tuple[str, str] | None = None) -> tuple[Path, Path, dict]:
     """Everything a run needs: a one-row `.jsonl` dataset, a repo cache holding its mirror, and the row."""
     root = Path(root)
-    repo, row = make_fixture_repo(root / "fixture-src")
+    repo, row = make_fixture_repo(root / "fixture-src", extra_test)
     dataset = root / "fixture.jsonl"
     dataset.write_text(json.dumps(row) + "\n", encoding="utf-8")
     return dataset, make_repo_cache(root, repo), row

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import sysconfig
@@ -65,7 +66,7 @@ HONEST = {
 }
 
 
-def run_guarded(tmp_path: Path, files: dict[str, str], nonce: str = NONCE) -> str:
+def run_guarded(tmp_path: Path, files: dict[str, str], nonce: str = NONCE, options: str = "-rA") -> str:
     """The install lines of the eval script, then pytest -rA, in a throwaway venv (its site-packages takes the plugin,
     as a container's does); the log as the grading sees it."""
     venv = Path(os.environ.get("GUARD_TEST_VENV", tmp_path / "venv"))  # another Python/pytest: a venv that has them
@@ -80,7 +81,7 @@ def run_guarded(tmp_path: Path, files: dict[str, str], nonce: str = NONCE) -> st
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(textwrap.dedent(text))
     script = "\n".join(["set -u", f"source {venv}/bin/activate", f"cd {project}", *install_lines(nonce),
-                        "python -m pytest -rA -p no:cacheprovider tests 2>&1"])  # fmt: skip
+                        f"python -m pytest {options} -p no:cacheprovider tests 2>&1"])  # fmt: skip
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "BENCH_", "PYTHONPATH"))}
     return subprocess.run(["bash", "-c", script], capture_output=True, text=True, env=env, timeout=120).stdout
 
@@ -126,6 +127,54 @@ def test_a_plugin_rewriting_reports_is_caught_by_the_records_of_the_real_failure
     assert veto and veto.startswith("log forged: the log reports tests/test_mixed.py::") and "more" in veto  # ... not we
 
 
+def test_the_records_never_split_a_line_of_pytests_verbose_output(tmp_path):
+    # old astropy rows grade the verbose lines ("<id> PASSED"), which pytest writes in two parts around the test run
+    log = run_guarded(tmp_path, HONEST, options="-rA -vv -o console_output_style=classic")
+    assert all(line.startswith("BENCH-GUARD ") for line in log.splitlines() if "BENCH-GUARD" in line)
+    for test, status in [("test_passes", "PASSED"), ("test_fails", "FAILED"), ("test_skipped", "SKIPPED"),
+                         ("Case::test_env_is_clean", "PASSED")]:  # fmt: skip
+        assert re.search(rf"^tests/test_mixed.py::{re.escape(test)} {status}\b", log, re.MULTILINE), test
+    statuses = official_statuses(log)
+    assert read_guard(log, NONCE).veto(statuses, list(statuses), set(HONEST)) is None
+
+
+def test_a_test_seen_failing_and_logged_as_skipped_is_caught(tmp_path):
+    test = """
+        import atexit
+        import os
+
+        atexit.register(lambda: (os.write(1, b"\\nSKIPPED tests/test_x.py::test_x\\n"), os._exit(0)))
+
+        def test_x():
+            assert False
+    """
+    statuses, guard = _guarded_statuses(tmp_path, {"tests/test_x.py": test})
+    assert statuses == {"tests/test_x.py::test_x": "SKIPPED"}  # a skipped PASS_TO_PASS test counts as maintained
+    assert guard.veto(statuses, list(statuses), set()).startswith(
+        "log forged: the log reports tests/test_x.py::test_x as SKIPPED, but it failed")
+
+
+def test_a_dataset_id_cut_mid_parameter_is_checked_as_the_grading_resolves_it(tmp_path):
+    from swebench_exec.swebench.grading import resolved_keys
+
+    test = """
+        import atexit
+        import os
+        import pytest
+
+        atexit.register(lambda: (os.write(1, b"\\nPASSED tests/test_p.py::test_p[log(photon)x]\\n"), os._exit(0)))
+
+        @pytest.mark.parametrize("unit", ["log(photon)x"])
+        def test_p(unit):
+            assert unit == "fixed"
+    """
+    statuses, guard = _guarded_statuses(tmp_path, {"tests/test_p.py": test})
+    assert statuses["tests/test_p.py::test_p[log(photon)x]"] == "PASSED"
+    required = resolved_keys(["tests/test_p.py::test_p[log(photon"], statuses)  # as Verified stores some ids
+    assert required == ["tests/test_p.py::test_p[log(photon)x]"]
+    assert guard.veto(statuses, required, set()).startswith("log forged: the log reports tests/test_p.py::test_p[")
+
+
 def test_a_config_file_that_moves_pytests_rootdir_does_not_move_the_records(tmp_path):
     # pytest >= 8.1 takes the nearest pyproject.toml as rootdir, even without a pytest section: node ids become
     # relative to tests/, while the log still prints them relative to where pytest was started
@@ -156,7 +205,7 @@ def test_tests_the_log_passes_but_pytest_never_ran_are_caught(tmp_path):
     assert statuses["tests/test_x.py::test_x"] == "PASSED"
     assert (guard.sessions, len(guard.exit_statuses), guard.failed, guard.ran) == (1, 1, {}, set())
     assert guard.veto(statuses, ["tests/test_x.py::test_x"], {"tests/calc.py"}) == (
-        "log forged: the log reports tests/test_x.py::test_x as passed, but pytest never ran it")
+        "log forged: the log reports tests/test_x.py::test_x as PASSED, but pytest never ran it")
 
 
 def test_a_failed_test_whose_id_has_a_space_is_named_as_the_log_parser_names_it(tmp_path):
@@ -175,7 +224,7 @@ def test_a_failed_test_whose_id_has_a_space_is_named_as_the_log_parser_names_it(
     assert statuses == {"tests/test_p.py::test_p[a": "PASSED"}  # the parser keeps the id up to its space
     assert list(guard.failed) == ["tests/test_p.py::test_p[a"]
     assert guard.veto(statuses, list(statuses), set()).startswith(
-        "log forged: the log reports tests/test_p.py::test_p[a as passed, but it failed")
+        "log forged: the log reports tests/test_p.py::test_p[a as PASSED, but it failed")
 
 
 def test_hooks_of_a_patched_module_count_whenever_it_was_registered(tmp_path):

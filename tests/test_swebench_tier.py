@@ -90,6 +90,25 @@ def test_wrong_fix_fails_and_model_test_edits_are_discarded(fixture, tmp_path, c
     assert rows["bare"]["executor"]["status"] == "no_patch" and rows["bare"]["executor"]["score"] == 0
 
 
+def test_an_honest_xfail_in_a_test_file_the_model_also_edited_stays_resolved(tmp_path, capsys):
+    """The model's edit to a test file is discarded (restored before test_patch), so that file is not the patch's:
+    a required test that xfails itself there is the repository's own doing, as the official grading reads it."""
+    xfail = "def test_mean_of_huge():\n    import pytest\n    pytest.xfail('needs arbitrary precision')\n"
+    dataset, cache, row = make_fixture_dataset(tmp_path / "fx", extra_test=("test_mean_of_huge", xfail))
+    added = "\n\ndef test_mean_of_two():\n    assert mean([1, 3]) == 2\n"
+    test_ops = TEST_OPS + "\n\n" + xfail + added
+    reply = f"FILE: calc/ops.py\n```python\n{OPS_FIXED}```\n\nFILE: tests/test_ops.py\n```python\n{test_ops}```\n"
+    out = tmp_path / "r.json"
+    fixture = {"dataset": dataset, "cache": cache, "envs": tmp_path / "envs"}
+    with ScriptedServer(default=chat_reply(reply)) as server:
+        assert main(swebench_args(fixture, out, "--models", "m", "--base-url", server.url)) == 0
+    for row in json.loads(out.read_text())["rows"]:
+        executor = row["executor"]
+        assert executor["process"]["discarded_test_edits"] == ["tests/test_ops.py"]
+        assert executor["grade"]["pass_to_pass"]["success"][-1] == "tests/test_ops.py::test_mean_of_huge"
+        assert executor["status"] == "resolved", executor["reason"]
+
+
 def test_validate_marks_the_fixture_ok(fixture, tmp_path, capsys):
     out = tmp_path / "v.json"
     code = main(["validate", "--dataset", str(fixture["dataset"]), "--repo-cache", str(fixture["cache"]), "--sandbox",

@@ -21,7 +21,7 @@ from .dataset import Instance
 from .diffs import PatchError, apply_patch, drop_files, patch_paths
 from .environment import EnvBuilder, EnvError
 from .eval_script import discarded_test_edits, eval_script, extract_test_log
-from .grading import grade, log_namer
+from .grading import grade, log_namer, resolved_keys
 from .guard import read_guard
 from .infrastructure import is_test_infrastructure
 from .repos import RepoCache, mark_tainted, reset_clean
@@ -171,8 +171,9 @@ def evaluate_patch(instance: Instance, model_patch: str, sandbox: SweSandbox, wo
                           "env_error", max_score=1, process={**process, "log_tail": extract_test_log(run.log, 4000)})  # fmt: skip
     result = grade(instance, spec, run.log)
     guard = read_guard(run.log, spec.guard_nonce, name=log_namer(instance, spec))
-    required = [*instance.fail_to_pass, *instance.pass_to_pass]
-    veto = guard.veto(result.statuses, required, set(patch_paths(model_patch))) if result.resolved else None
+    required = resolved_keys([*instance.fail_to_pass, *instance.pass_to_pass], result.statuses)
+    ran_with = set(patch_paths(model_patch)) - set(discarded)  # discarded test edits were restored before the run
+    veto = guard.veto(result.statuses, required, ran_with) if result.resolved else None
     process["log_tail"] = extract_test_log(run.log, keep=4000)
     status = "resolved" if result.resolved and not veto else "timeout" if run.timed_out else "unresolved"
     reason = veto or _reason(result, run)

@@ -29,6 +29,7 @@ PLUGIN_SOURCE = Path(__file__).with_name("pytest_guard_plugin.py")
 HEREDOC_DELIMITER = "EOF_BENCH_EXEC_GUARD"
 PASSING = ("PASSED", "XFAIL")  # statuses the official grading counts as a pass
 SKIP_PASSING = ("XFAIL", "SKIPPED")  # ... and a skipped PASS_TO_PASS test counts as maintained
+COUNTED = ("PASSED", "XFAIL", "SKIPPED")  # every status that can count toward `resolved`
 UNFINISHED_EXIT = (2, 3)  # pytest's "interrupted" and "internal error": the session did not run its tests through
 
 
@@ -55,6 +56,7 @@ class GuardReport:
     sessions: int = 0  # pytest sessions that started with the plugin loaded
     exit_statuses: list[int] = field(default_factory=list)  # ... of those that reached their end
     ran: set[str] = field(default_factory=set)  # tests whose call phase pytest ran
+    set_up: set[str] = field(default_factory=set)  # tests pytest set up (called or not: skipped, xfailed at setup)
     failed: dict[str, dict] = field(default_factory=dict)  # test id -> how it really failed (last call still failing)
     skipped_from: dict[str, str] = field(default_factory=dict)  # test id -> file whose raise skipped / xfailed it
     replaced: list[str] = field(default_factory=list)  # pytest internals swapped during the run
@@ -66,8 +68,9 @@ class GuardReport:
         return self.sessions > 0
 
     def veto(self, statuses: dict[str, str], required: list[str], changed: set[str]) -> str | None:
-        """Why the official statuses of the `required` tests (FAIL_TO_PASS + PASS_TO_PASS) cannot be trusted, or None.
-        `statuses`: test -> official TestStatus value; `changed`: the paths the model's patch touches."""
+        """Why the official statuses of the `required` tests (FAIL_TO_PASS + PASS_TO_PASS, named by their keys in
+        `statuses`, as the grading resolved them) cannot be trusted, or None. `statuses`: test -> official TestStatus
+        value; `changed`: the paths of the model's patch that the tests ran with."""
         if not self.active:
             return None
         if self.replaced:
@@ -75,9 +78,9 @@ class GuardReport:
         planted = sorted(f for f in self.hook_files if f in changed)
         if planted:
             return f"log forged: the patch implements pytest hooks that collect, run or report tests ({', '.join(planted)})"
-        forged = [t for t in required if t in self.failed and statuses.get(t) in PASSING]
+        forged = [t for t in required if t in self.failed and statuses.get(t) in COUNTED]
         if forged:
-            return (f"log forged: the log reports {_some(forged)} as passed, but it failed "
+            return (f"log forged: the log reports {_some(forged)} as {statuses[forged[0]]}, but it failed "
                     f"({self.failed[forged[0]]['error']})")  # fmt: skip
         dodged = [t for t in required if self.skipped_from.get(t) in changed and statuses.get(t) in SKIP_PASSING]
         if dodged:
@@ -85,10 +88,12 @@ class GuardReport:
         if len(self.exit_statuses) < self.sessions or any(s in UNFINISHED_EXIT for s in self.exit_statuses):
             return ("log untrusted: pytest did not finish its session (interrupted, os._exit, a crash or a kill in "
                     "the test process), so its PASSED lines are not evidence")  # fmt: skip
-        never_ran = [t for t in required if statuses.get(t) == "PASSED" and t not in self.ran]
+        never_ran = [t for t in required if t not in (self.ran if statuses.get(t) == "PASSED" else self.set_up)
+                     and statuses.get(t) in COUNTED]  # fmt: skip
         if never_ran:
             cut = " (the harness cut the log's middle, where its record may have been)" if self.cut else ""
-            return f"log forged: the log reports {_some(never_ran)} as passed, but pytest never ran it{cut}"
+            return (f"log forged: the log reports {_some(never_ran)} as {statuses[never_ran[0]]}, but pytest never "
+                    f"ran it{cut}")  # fmt: skip
         return None
 
     def record(self) -> dict:
@@ -125,7 +130,9 @@ def read_guard(log: str, nonce: str, name: Callable[[str], str] = pytest_log_nam
             report.replaced += [r for r in record.get("replaced", []) if r not in report.replaced]
             report.hook_files += [f for f in record.get("hook_files", []) if f not in report.hook_files]
         elif event == "ran" and test is not None:
-            report.ran.add(test)
+            report.set_up.add(test)
+            if record.get("call") is True:
+                report.ran.add(test)
         elif event == "failed" and isinstance(test, str):
             report.failed[test] = record
         elif event == "ok" and isinstance(test, str):

@@ -8,7 +8,8 @@ Why: the official grading trusts the test log, and code under test runs inside t
 early. This plugin writes, to the real stdout (duplicated before pytest captures anything), tagged with a nonce, what
 it saw itself:
   start    when pytest starts;
-  ran      a test whose call phase pytest ran (whatever it did): a PASSED line for a test never run is forged;
+  ran      a test pytest set up, and whether its call phase ran (whatever it did): a PASSED line for a test never
+           called, or an XFAIL or SKIPPED line for one never even set up, is forged;
   failed   a test whose setup or call raised (not a skip or an expected failure), whatever its report later said;
   ok       a test that failed before and then ran clean (a rerun plugin; a failed subtest, whose report is made
            through the same hook, before its test's own);
@@ -16,7 +17,10 @@ it saw itself:
   end      when the session finishes: its exit status, pytest internals replaced meanwhile, and the files that
            implement the hooks which collect, run and report tests (whenever they were registered).
 Test ids and files are written as the log shows them: relative to the directory pytest was started in, not to its
-rootdir (which a new config file in a subfolder can move).
+rootdir (which a new config file in a subfolder can move). Only `start` is written at once; the others wait for the
+session's end and are written on lines of their own, since pytest's verbose mode prints a test's id and its status
+with the test run in between (a record written there would split the line the official log parser reads). A session
+that never ends is refused on that ground alone.
 The harness then refuses a log these records contradict (swebench_exec.swebench.guard). It is a tripwire, not a wall:
 code in the same process can defeat any in-process check it knows about.
 """
@@ -39,14 +43,19 @@ _HOOKS = ("pytest_runtest_protocol", "pytest_runtest_setup", "pytest_runtest_cal
           "pytest_deselected")
 _STARTING_IMPLS = {}
 _FAILED = set()
+_RECORDS = []  # (event, fields) in the order seen, written at the session's end
+_RAN = {}  # test id -> whether its call phase ran (present: it was set up)
 _PYTEST_DIRS = tuple(os.path.dirname(os.path.abspath(m.__file__)) + os.sep
                      for m in (pytest, sys.modules.get("_pytest"), sys.modules.get("pluggy")) if m is not None)
 
 
-def _emit(event, **fields):
-    fields["event"] = event
-    line = "BENCH-GUARD %s %s\n" % (NONCE, json.dumps(fields, sort_keys=True))
-    os.write(_OUT, line.encode("utf-8", "replace"))
+def _emit(*records):
+    """Write (event, fields) records, starting on a fresh line: pytest may be in the middle of one."""
+    lines = ["BENCH-GUARD %s %s" % (NONCE, json.dumps(dict(fields, event=event), sort_keys=True))
+             for event, fields in records]
+    data = ("\n" + "\n".join(lines) + "\n").encode("utf-8", "replace")
+    while data:
+        data = data[os.write(_OUT, data):]
 
 
 def _internals():
@@ -127,7 +136,7 @@ def pytest_configure(config):
     if not _CONFIG:
         _CONFIG.append(config)
         _WATCHED.update(_internals())
-        _emit("start", pid=os.getpid())
+        _emit(("start", {"pid": os.getpid()}))
 
 
 def pytest_sessionstart(session):
@@ -145,16 +154,15 @@ def pytest_runtest_makereport(item, call):
     except Exception:
         reported = "?"
     excinfo, test = call.excinfo, _test_id(item)
-    if call.when == "call":
-        _emit("ran", test=test)
+    _RAN[test] = _RAN.get(test, False) or call.when == "call"
     if excinfo is not None and isinstance(excinfo.value, _skip_kinds()):
-        _emit("skipped", test=test, when=call.when, origin=_raised_from(excinfo))
+        _RECORDS.append(("skipped", {"test": test, "when": call.when, "origin": _raised_from(excinfo)}))
     elif excinfo is not None and not _expects_failure(item):
         _FAILED.add(test)
-        _emit("failed", test=test, when=call.when, error=excinfo.typename, reported=reported)
+        _RECORDS.append(("failed", {"test": test, "when": call.when, "error": excinfo.typename, "reported": reported}))
     elif excinfo is None and call.when == "call" and test in _FAILED:
         _FAILED.discard(test)
-        _emit("ok", test=test)
+        _RECORDS.append(("ok", {"test": test}))
 
 
 def pytest_sessionfinish(session, exitstatus):
@@ -169,4 +177,6 @@ def pytest_sessionfinish(session, exitstatus):
         source = _repository_file(function)
         if source is not None:
             hook_files.add(source)
-    _emit("end", exitstatus=int(exitstatus), replaced=replaced, hook_files=sorted(hook_files))
+    ran = [("ran", {"test": test, "call": called}) for test, called in _RAN.items()]
+    _emit(*(ran + _RECORDS + [("end", {"exitstatus": int(exitstatus), "replaced": replaced,
+                                       "hook_files": sorted(hook_files)})]))

@@ -138,16 +138,23 @@ def test_the_records_never_split_a_line_of_pytests_verbose_output(tmp_path):
     assert read_guard(log, NONCE).veto(statuses, list(statuses), set(HONEST)) is None
 
 
+def forging_at_exit(line: str) -> str:
+    """Module source that, once pytest has finished (summary written, session ended), prints `line` into the log and
+    leaves with status 0."""
+    return f"import atexit\nimport os\n\natexit.register(lambda: (os.write(1, b'\\n{line}\\n'), os._exit(0)))\n\n"
+
+
+FAILING_PARAMETRISED = """import pytest
+
+
+@pytest.mark.parametrize("value", ["{id}"])
+def test_p(value):
+    assert value == "fixed"
+"""
+
+
 def test_a_test_seen_failing_and_logged_as_skipped_is_caught(tmp_path):
-    test = """
-        import atexit
-        import os
-
-        atexit.register(lambda: (os.write(1, b"\\nSKIPPED tests/test_x.py::test_x\\n"), os._exit(0)))
-
-        def test_x():
-            assert False
-    """
+    test = forging_at_exit("SKIPPED tests/test_x.py::test_x") + "def test_x():\n    assert False\n"
     statuses, guard = _guarded_statuses(tmp_path, {"tests/test_x.py": test})
     assert statuses == {"tests/test_x.py::test_x": "SKIPPED"}  # a skipped PASS_TO_PASS test counts as maintained
     assert guard.veto(statuses, list(statuses), set()).startswith(
@@ -157,17 +164,8 @@ def test_a_test_seen_failing_and_logged_as_skipped_is_caught(tmp_path):
 def test_a_dataset_id_cut_mid_parameter_is_checked_as_the_grading_resolves_it(tmp_path):
     from swebench_exec.swebench.grading import resolved_keys
 
-    test = """
-        import atexit
-        import os
-        import pytest
-
-        atexit.register(lambda: (os.write(1, b"\\nPASSED tests/test_p.py::test_p[log(photon)x]\\n"), os._exit(0)))
-
-        @pytest.mark.parametrize("unit", ["log(photon)x"])
-        def test_p(unit):
-            assert unit == "fixed"
-    """
+    forged = forging_at_exit("PASSED tests/test_p.py::test_p[log(photon)x]")
+    test = forged + FAILING_PARAMETRISED.format(id="log(photon)x")
     statuses, guard = _guarded_statuses(tmp_path, {"tests/test_p.py": test})
     assert statuses["tests/test_p.py::test_p[log(photon)x]"] == "PASSED"
     required = resolved_keys(["tests/test_p.py::test_p[log(photon"], statuses)  # as Verified stores some ids
@@ -209,17 +207,7 @@ def test_tests_the_log_passes_but_pytest_never_ran_are_caught(tmp_path):
 
 
 def test_a_failed_test_whose_id_has_a_space_is_named_as_the_log_parser_names_it(tmp_path):
-    test = """
-        import atexit
-        import os
-        import pytest
-
-        atexit.register(lambda: (os.write(1, b"\\nPASSED tests/test_p.py::test_p[a b]\\n"), os._exit(0)))
-
-        @pytest.mark.parametrize("text", ["a b"])
-        def test_p(text):
-            assert text == "fixed"
-    """
+    test = forging_at_exit("PASSED tests/test_p.py::test_p[a b]") + FAILING_PARAMETRISED.format(id="a b")
     statuses, guard = _guarded_statuses(tmp_path, {"tests/test_p.py": test})
     assert statuses == {"tests/test_p.py::test_p[a": "PASSED"}  # the parser keeps the id up to its space
     assert list(guard.failed) == ["tests/test_p.py::test_p[a"]

@@ -115,8 +115,15 @@ def _raised_from(excinfo):
 
 
 def _test_id(item):
-    """The id the log's summary line gives the test (pytest prints it relative to the invocation dir)."""
-    return item.config.cwd_relative_nodeid(item.nodeid)
+    """The id the log's summary line gives the test: pytest prints the node id with its file relative to the
+    invocation dir, not to rootdir. Computed here: `Config.cwd_relative_nodeid` changed its argument type in
+    pytest 9.2."""
+    config = item.config
+    root = os.path.abspath(str(getattr(config, "rootpath", None) or getattr(config, "rootdir", None) or _CWD))
+    if root == _CWD:
+        return item.nodeid
+    path, separator, rest = item.nodeid.partition("::")
+    return os.path.relpath(os.path.join(root, path), _CWD) + separator + rest
 
 
 def _skip_kinds():

@@ -95,15 +95,12 @@ def _instance_options(parser: argparse.ArgumentParser, timeout: float | None, re
     shown_dataset = dataset or "the run's"
     group.add_argument("--dataset", default=dataset, help="a Hugging Face dataset name, or a local "
                        f".json/.jsonl/.parquet/save_to_disk folder (default: {shown_dataset})")  # fmt: skip
-    if recorded:
-        group.add_argument("--sandbox", choices=("auto", "docker", "local"), default="auto",
-                           help="auto (default): the sandbox the run was scored in; docker: a container per run "
-                           "(public tasks: the recorded image; SWE-bench: the official per-instance images); local: "
-                           "this machine's sandbox (SWE-bench: a cached venv per repo/version)")  # fmt: skip
-    else:
-        group.add_argument("--sandbox", choices=("auto", "docker", "local"), default="auto",
-                           help="docker: official per-instance images; local: a cached venv per repo/version; "
-                           "auto (default): docker when a daemon answers and the images exist, else local")  # fmt: skip
+    sandboxes = ("auto (default): the sandbox the run was scored in; docker: a container per run (public tasks: the "
+                 "recorded image; SWE-bench: the official per-instance images); local: this machine's sandbox "
+                 "(SWE-bench: a cached venv per repo/version)") if recorded else (
+                 "docker: official per-instance images; local: a cached venv per repo/version; auto (default): docker "
+                 "when a daemon answers and the images exist, else local")  # fmt: skip
+    group.add_argument("--sandbox", choices=("auto", "docker", "local"), default="auto", help=sandboxes)
     group.add_argument("--namespace", default="swebench", help="image namespace for docker (default: swebench)")
     group.add_argument("--repo-cache", type=Path, help="folder of existing mirrors DIR/<owner>__<name> (bare or not); "
                        "used as is, nothing fetched (default: " + ("the run's, if it named one; else " if recorded else "")

@@ -21,7 +21,8 @@ class ModelEntry:
     price: Price | None
 
 
-ENTRY_KEYS = ("label", "input", "output", "blended")
+PRICE_KEYS = ("input", "output", "blended")
+ENTRY_KEYS = ("label", *PRICE_KEYS)
 
 
 def _price(model: str, entry: dict, source: str) -> Price | None:
@@ -30,7 +31,7 @@ def _price(model: str, entry: dict, source: str) -> Price | None:
     if unknown:
         raise ConfigError(f"{source}: {model} has unknown key(s) {', '.join(unknown)} (known: {', '.join(ENTRY_KEYS)})")
     prices = {}
-    for key in ("input", "output", "blended"):
+    for key in PRICE_KEYS:
         if key in entry:
             value = entry[key]
             if isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= 0:

@@ -6,7 +6,7 @@ import threading
 from typing import BinaryIO, Callable
 
 CUT_LINE = "[... {} bytes cut by the harness ...]"  # stands where a stream's middle was dropped
-CUT_MARK = re.compile(r"^\[\.\.\. \d+ bytes cut by the harness \.\.\.\]$", re.MULTILINE)
+CUT_MARK = re.compile("^" + re.escape(CUT_LINE).replace(re.escape("{}"), r"\d+") + "$", re.MULTILINE)
 
 
 class HeadTail:

@@ -146,6 +146,7 @@ def evaluate_patch(instance: Instance, model_patch: str, sandbox: SweSandbox, wo
     started = time.monotonic()
     discarded = discarded_test_edits(model_patch, spec)
     model_patch, infrastructure = drop_files(model_patch, partial(is_test_infrastructure, worktree=worktree))
+    not_evaluated = discarded + infrastructure
     try:
         run = sandbox.run_eval(instance, spec, model_patch, worktree)
     except EnvError as exc:
@@ -155,11 +156,11 @@ def evaluate_patch(instance: Instance, model_patch: str, sandbox: SweSandbox, wo
     except PatchError as exc:
         if infrastructure:  # e.g. a deleted conftest.py whose path a kept new file reuses: the reply's own conflict
             return ExecResult(0, f"the patch does not apply once its test-infrastructure edits are dropped: {exc}",
-                              "patch_failed", max_score=1, process={"discarded_test_edits": discarded + infrastructure})  # fmt: skip
+                              "patch_failed", max_score=1, process={"discarded_test_edits": not_evaluated})  # fmt: skip
         # the recorded patch, whole, always applies to a clean base: failing here is ours
         return ExecResult(None, f"recorded patch did not re-apply: {exc}", "harness_error", max_score=1)
     process = {"exit_code": run.exit_code, "timed_out": run.timed_out, "test_s": round(run.duration_s, 2),
-               "setup_s": round(run.setup_s, 2), "sandbox": sandbox.name, "discarded_test_edits": discarded + infrastructure}  # fmt: skip
+               "setup_s": round(run.setup_s, 2), "sandbox": sandbox.name, "discarded_test_edits": not_evaluated}  # fmt: skip
     if run.infra_error:
         return ExecResult(None, f"sandbox failed: {run.infra_error}", "sandbox_error", max_score=1, process=process)
     if MODEL_PATCH_FAIL in run.log:

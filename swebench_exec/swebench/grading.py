@@ -70,11 +70,17 @@ def test_spec(instance: Any, spec: EvalSpec):
 test_spec.__test__ = False  # not a pytest test, whatever its name
 
 
-def parse_log(instance: Any, spec: EvalSpec, test_log: str) -> dict[str, str]:
-    """Test name -> status, by the official parser for this instance (spec.log_parser)."""
+def _official_parser(instance: Any, spec: EvalSpec) -> Callable[[str], dict[str, str]]:
+    """log -> {test name: status}, by the official parser for this instance (spec.log_parser)."""
     from swebench.harness.log_parsers import PARSER_REGISTRY
 
-    return PARSER_REGISTRY[spec.log_parser](test_log or "", test_spec(instance, spec))
+    parser, parser_spec = PARSER_REGISTRY[spec.log_parser], test_spec(instance, spec)
+    return lambda log: parser(log, parser_spec)
+
+
+def parse_log(instance: Any, spec: EvalSpec, test_log: str) -> dict[str, str]:
+    """Test name -> status, by the official parser for this instance (spec.log_parser)."""
+    return _official_parser(instance, spec)(test_log or "")
 
 
 def resolved_keys(tests: list[str], statuses: dict[str, str]) -> list[str]:
@@ -89,12 +95,10 @@ def resolved_keys(tests: list[str], statuses: dict[str, str]) -> list[str]:
 def log_namer(instance: Any, spec: EvalSpec) -> Callable[[str], str]:
     """test id -> the name this instance's parser gives it in a summary line (`PASSED <id>`), e.g. a parametrised id
     cut at its first space; the log guard reads its records through it, so they name tests as the grading does."""
-    from swebench.harness.log_parsers import PARSER_REGISTRY
-
-    parser, parser_spec = PARSER_REGISTRY[spec.log_parser], test_spec(instance, spec)
+    parse = _official_parser(instance, spec)
 
     def name(test_id: str) -> str:
-        names = list(parser(f"PASSED {test_id}", parser_spec))
+        names = list(parse(f"PASSED {test_id}"))
         return names[0] if len(names) == 1 else test_id
 
     return name

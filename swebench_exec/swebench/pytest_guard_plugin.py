@@ -35,6 +35,7 @@ if os.environ.get("PYTEST_PLUGINS") == __name__:
     del os.environ["PYTEST_PLUGINS"]  # nested and child pytest sessions are not this run's
 _OUT = os.dup(1)
 _CWD = os.getcwd()  # pytest's invocation dir: loaded from PYTEST_PLUGINS, before any conftest could chdir
+_CWD_PREFIX = _CWD.rstrip(os.sep) + os.sep
 _CONFIG = []  # the first (outer) session's config: pytester's in-process sessions are left alone
 _WATCHED = {}
 _HOOKS = ("pytest_runtest_protocol", "pytest_runtest_setup", "pytest_runtest_call", "pytest_pyfunc_call",
@@ -93,14 +94,14 @@ def _impls(config):
 
 def _relative(path):
     path = os.path.abspath(str(path))
-    return os.path.relpath(path, _CWD) if path.startswith(_CWD.rstrip(os.sep) + os.sep) else path
+    return os.path.relpath(path, _CWD) if path.startswith(_CWD_PREFIX) else path
 
 
 def _repository_file(function):
     """The file defining `function`, relative to the invocation dir; None outside it, or inside pytest itself."""
     code = getattr(getattr(function, "__func__", function), "__code__", None)
     path = os.path.abspath(os.path.join(_CWD, code.co_filename)) if code is not None else ""
-    if not path.startswith(_CWD.rstrip(os.sep) + os.sep) or path.startswith(_PYTEST_DIRS):
+    if not path.startswith(_CWD_PREFIX) or path.startswith(_PYTEST_DIRS):
         return None
     return _relative(path)
 

@@ -428,7 +428,11 @@ def test_async_gather_without_catching_errors_crashes(tmp_path):
     )
     result = run_task("async_jobs", source, tmp_path)
     assert result[0] == 0
-    assert_wrong(result, 0, 1, "no output file case1.jobs.json", "exit 1: ValueError: bad record 17")
+    assert_wrong(result, 0, 1, "no output file case1.jobs.json")
+    # gather raises the first job error to reach it; which of case 1's two failing jobs that is depends on timing
+    # (under load, 3.13 sees store-f's before parse-c's about half the time), but it is always one of them, uncaught
+    crashes = ("exit 1: ValueError: bad record 17", "exit 1: RuntimeError: backend unavailable")
+    assert any(crash in result[1] for crash in crashes), result[1]
 
 
 def test_async_wait_on_no_jobs_crashes_on_case_3(tmp_path):
